@@ -1,0 +1,323 @@
+package dev.nonlin;
+
+/**
+ * Argument checking shared by every backend. The public methods validate everything (null,
+ * ranges, shapes, in-place aliasing, tensor ownership) before any output is touched, then call
+ * the protected methods, which may assume valid input and {@code rows × cols > 0}.
+ */
+public abstract class AbstractBackend implements Backend {
+
+    // ------------------------------------------------------------------ what backends implement
+
+    protected abstract void forwardArray(Activation f, float[] x, int xOffset, float[] y, int yOffset,
+                                         int rows, int cols);
+
+    protected abstract void backwardArray(Activation f, float[] x, int xOffset, float[] dy, int dyOffset,
+                                          float[] dx, int dxOffset, int rows, int cols);
+
+    protected abstract void backwardFromOutputArray(Activation f, float[] y, int yOffset, float[] dy,
+                                                    int dyOffset, float[] dx, int dxOffset, int rows, int cols);
+
+    protected abstract void preluForwardArray(float[] x, int xOffset, float[] alpha, float[] y, int yOffset,
+                                              int rows, int cols);
+
+    protected abstract void preluBackwardArray(float[] x, int xOffset, float[] alpha, float[] dy, int dyOffset,
+                                               float[] dx, int dxOffset, float[] dAlpha, int rows, int cols);
+
+    protected abstract Tensor allocateChecked(long rows, long cols);
+
+    protected abstract Tensor tensorChecked(float[] data, long rows, long cols);
+
+    protected abstract void forwardTensor(Activation f, Tensor x, Tensor y);
+
+    protected abstract void backwardTensor(Activation f, Tensor x, Tensor dy, Tensor dx);
+
+    protected abstract void backwardFromOutputTensor(Activation f, Tensor y, Tensor dy, Tensor dx);
+
+    protected abstract void preluForwardTensor(Tensor x, Tensor alpha, Tensor y);
+
+    protected abstract void preluBackwardTensor(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha);
+
+    // ------------------------------------------------------------------ host arrays
+
+    @Override
+    public final void forward(Activation f, float[] x, int xOffset, float[] y, int yOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        activation(f, cols);
+        range("x", x, xOffset, n);
+        range("y", y, yOffset, n);
+        aliasing("x", x, xOffset, "y", y, yOffset, n);
+        if (n > 0) {
+            forwardArray(f, x, xOffset, y, yOffset, rows, cols);
+        }
+    }
+
+    @Override
+    public final void backward(Activation f, float[] x, int xOffset, float[] dy, int dyOffset,
+                               float[] dx, int dxOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        activation(f, cols);
+        range("x", x, xOffset, n);
+        range("dy", dy, dyOffset, n);
+        range("dx", dx, dxOffset, n);
+        aliasing("dy", dy, dyOffset, "dx", dx, dxOffset, n);
+        aliasing("x", x, xOffset, "dx", dx, dxOffset, n);
+        if (n > 0) {
+            backwardArray(f, x, xOffset, dy, dyOffset, dx, dxOffset, rows, cols);
+        }
+    }
+
+    @Override
+    public final void backwardFromOutput(Activation f, float[] y, int yOffset, float[] dy, int dyOffset,
+                                         float[] dx, int dxOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        activation(f, cols);
+        fromOutput(f);
+        range("y", y, yOffset, n);
+        range("dy", dy, dyOffset, n);
+        range("dx", dx, dxOffset, n);
+        aliasing("dy", dy, dyOffset, "dx", dx, dxOffset, n);
+        aliasing("y", y, yOffset, "dx", dx, dxOffset, n);
+        if (n > 0) {
+            backwardFromOutputArray(f, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
+        }
+    }
+
+    @Override
+    public final void preluForward(float[] x, int xOffset, float[] alpha, float[] y, int yOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        range("x", x, xOffset, n);
+        alpha("alpha", alpha, cols);
+        range("y", y, yOffset, n);
+        aliasing("x", x, xOffset, "y", y, yOffset, n);
+        if (n > 0) {
+            preluForwardArray(x, xOffset, alpha, y, yOffset, rows, cols);
+        }
+    }
+
+    @Override
+    public final void preluBackward(float[] x, int xOffset, float[] alpha, float[] dy, int dyOffset,
+                                    float[] dx, int dxOffset, float[] dAlpha, int rows, int cols) {
+        int n = count(rows, cols);
+        range("x", x, xOffset, n);
+        alpha("alpha", alpha, cols);
+        range("dy", dy, dyOffset, n);
+        range("dx", dx, dxOffset, n);
+        if (dAlpha == null) {
+            throw new IllegalArgumentException("dAlpha must not be null");
+        }
+        if (dAlpha.length != alpha.length) {
+            throw new IllegalArgumentException("dAlpha.length (" + dAlpha.length
+                    + ") must equal alpha.length (" + alpha.length + ")");
+        }
+        if (dAlpha == alpha || dAlpha == x || dAlpha == dy || dAlpha == dx) {
+            throw new IllegalArgumentException("dAlpha must not share an array with alpha, x, dy or dx");
+        }
+        aliasing("dy", dy, dyOffset, "dx", dx, dxOffset, n);
+        aliasing("x", x, xOffset, "dx", dx, dxOffset, n);
+        if (n == 0) {
+            java.util.Arrays.fill(dAlpha, 0f);
+            return;
+        }
+        preluBackwardArray(x, xOffset, alpha, dy, dyOffset, dx, dxOffset, dAlpha, rows, cols);
+    }
+
+    // ------------------------------------------------------------------ tensors
+
+    @Override
+    public final Tensor allocate(long rows, long cols) {
+        shape(rows, cols);
+        return allocateChecked(rows, cols);
+    }
+
+    @Override
+    public final Tensor tensor(float[] data, long rows, long cols) {
+        if (data == null) {
+            throw new IllegalArgumentException("data must not be null");
+        }
+        shape(rows, cols);
+        if (rows * cols != data.length) {
+            throw new IllegalArgumentException("rows × cols (" + rows + " × " + cols + " = " + rows * cols
+                    + ") must equal data.length (" + data.length + ")");
+        }
+        return tensorChecked(data, rows, cols);
+    }
+
+    @Override
+    public final void forward(Activation f, Tensor x, Tensor y) {
+        own("x", x);
+        own("y", y);
+        sameShape("x", x, "y", y);
+        activation(f, x.cols());
+        if (x.size() > 0) {
+            forwardTensor(f, x, y);
+        }
+    }
+
+    @Override
+    public final void backward(Activation f, Tensor x, Tensor dy, Tensor dx) {
+        own("x", x);
+        own("dy", dy);
+        own("dx", dx);
+        sameShape("x", x, "dy", dy);
+        sameShape("x", x, "dx", dx);
+        activation(f, x.cols());
+        if (x.size() > 0) {
+            backwardTensor(f, x, dy, dx);
+        }
+    }
+
+    @Override
+    public final void backwardFromOutput(Activation f, Tensor y, Tensor dy, Tensor dx) {
+        own("y", y);
+        own("dy", dy);
+        own("dx", dx);
+        sameShape("y", y, "dy", dy);
+        sameShape("y", y, "dx", dx);
+        activation(f, y.cols());
+        fromOutput(f);
+        if (y.size() > 0) {
+            backwardFromOutputTensor(f, y, dy, dx);
+        }
+    }
+
+    @Override
+    public final void preluForward(Tensor x, Tensor alpha, Tensor y) {
+        own("x", x);
+        own("alpha", alpha);
+        own("y", y);
+        sameShape("x", x, "y", y);
+        alphaTensor(alpha, x.cols());
+        if (alpha == y) {
+            throw new IllegalArgumentException("y must not be alpha");
+        }
+        if (x.size() > 0) {
+            preluForwardTensor(x, alpha, y);
+        }
+    }
+
+    @Override
+    public final void preluBackward(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
+        own("x", x);
+        own("alpha", alpha);
+        own("dy", dy);
+        own("dx", dx);
+        own("dAlpha", dAlpha);
+        sameShape("x", x, "dy", dy);
+        sameShape("x", x, "dx", dx);
+        alphaTensor(alpha, x.cols());
+        if (dAlpha.size() != alpha.size()) {
+            throw new IllegalArgumentException("dAlpha.size() (" + dAlpha.size()
+                    + ") must equal alpha.size() (" + alpha.size() + ")");
+        }
+        if (dAlpha == alpha || dAlpha == x || dAlpha == dy || dAlpha == dx || alpha == dx) {
+            throw new IllegalArgumentException("dAlpha must be a tensor of its own, and dx must not be alpha");
+        }
+        preluBackwardTensor(x, alpha, dy, dx, dAlpha);
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /** rows × cols as an int, for host arrays. */
+    protected static int count(int rows, int cols) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        }
+        if (cols < 0) {
+            throw new IllegalArgumentException("cols must be >= 0, got " + cols);
+        }
+        long n = (long) rows * cols;
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rows × cols (" + rows + " × " + cols + " = " + n
+                    + ") exceeds the largest Java array");
+        }
+        return (int) n;
+    }
+
+    protected static void shape(long rows, long cols) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        }
+        if (cols < 0) {
+            throw new IllegalArgumentException("cols must be >= 0, got " + cols);
+        }
+        if (cols != 0 && rows > Long.MAX_VALUE / cols) {
+            throw new IllegalArgumentException("rows × cols overflows: " + rows + " × " + cols);
+        }
+    }
+
+    private static void activation(Activation f, long cols) {
+        if (f == null) {
+            throw new IllegalArgumentException("f (the activation) must not be null");
+        }
+        if (f instanceof Activation.PRelu p && p.numParameters() != 1 && p.numParameters() != cols) {
+            throw new IllegalArgumentException("prelu(num_parameters=" + p.numParameters()
+                    + ") needs cols == " + p.numParameters() + " (channels along the last axis), got cols = " + cols);
+        }
+    }
+
+    private static void fromOutput(Activation f) {
+        if (!f.backwardFromOutput()) {
+            throw new IllegalArgumentException(f + " has no backward from the output (it is not invertible"
+                    + " there); use backward(f, x, dy, dx)");
+        }
+    }
+
+    private static void range(String name, float[] a, int offset, int n) {
+        if (a == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (offset < 0 || offset > a.length) {
+            throw new IllegalArgumentException(name + "Offset (" + offset + ") is out of range for "
+                    + name + ".length " + a.length);
+        }
+        if (n > a.length - offset) {
+            throw new IllegalArgumentException(name + " has " + (a.length - offset) + " elements from offset "
+                    + offset + ", but rows × cols = " + n);
+        }
+    }
+
+    private static void alpha(String name, float[] alpha, int cols) {
+        if (alpha == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (alpha.length != 1 && alpha.length != cols) {
+            throw new IllegalArgumentException(name + ".length must be 1 or cols (" + cols + "), got "
+                    + alpha.length);
+        }
+    }
+
+    private static void alphaTensor(Tensor alpha, long cols) {
+        if (alpha.size() != 1 && alpha.size() != cols) {
+            throw new IllegalArgumentException("alpha.size() must be 1 or cols (" + cols + "), got " + alpha.size());
+        }
+    }
+
+    /** In place (same array, same offset) is fine; any other overlap is rejected. */
+    private static void aliasing(String an, float[] a, int ao, String bn, float[] b, int bo, int n) {
+        if (a == b && ao != bo && ao < bo + n && bo < ao + n) {
+            throw new IllegalArgumentException(an + " [" + ao + ", " + (ao + n) + ") and " + bn + " [" + bo + ", "
+                    + (bo + n) + ") overlap; use the same offset for in place, or disjoint ranges");
+        }
+    }
+
+    private void own(String name, Tensor t) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (t.backend() != this) {
+            throw new IllegalArgumentException(name + " belongs to backend " + t.backend().name()
+                    + ", not to this " + name() + " backend");
+        }
+        if (t.isClosed()) {
+            throw new IllegalArgumentException(name + " is closed");
+        }
+    }
+
+    private static void sameShape(String an, Tensor a, String bn, Tensor b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException(bn + " is " + b.rows() + " × " + b.cols() + " but " + an + " is "
+                    + a.rows() + " × " + a.cols());
+        }
+    }
+}

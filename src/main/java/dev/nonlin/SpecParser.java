@@ -1,0 +1,197 @@
+package dev.nonlin;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The spec grammar shared by the CLI, tests and benchmarks: {@code name} or {@code name(key=value,...)}. */
+final class SpecParser {
+    private SpecParser() {
+    }
+
+    private static final Map<String, List<String>> GRAMMAR;
+
+    static {
+        Map<String, List<String>> g = new LinkedHashMap<>();
+        g.put("sigmoid", List.of());
+        g.put("tanh", List.of());
+        g.put("relu", List.of());
+        g.put("leaky_relu", List.of("negative_slope (alias alpha)"));
+        g.put("elu", List.of("alpha"));
+        g.put("selu", List.of());
+        g.put("celu", List.of("alpha"));
+        g.put("gelu", List.of("approximate=none|tanh"));
+        g.put("silu", List.of());
+        g.put("swish", List.of("beta"));
+        g.put("mish", List.of());
+        g.put("softplus", List.of("beta", "threshold"));
+        g.put("hardtanh", List.of("min_val", "max_val"));
+        g.put("relu6", List.of());
+        g.put("hardsigmoid", List.of());
+        g.put("hardswish", List.of());
+        g.put("softsign", List.of());
+        g.put("logsigmoid", List.of());
+        g.put("identity", List.of());
+        g.put("prelu", List.of("num_parameters", "init"));
+        g.put("softmax", List.of());
+        g.put("log_softmax", List.of());
+        GRAMMAR = Collections.unmodifiableMap(g);
+    }
+
+    static Map<String, List<String>> grammar() {
+        return GRAMMAR;
+    }
+
+    static Activation parse(String spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException("spec must not be null");
+        }
+        String s = spec.strip();
+        String name;
+        Map<String, String> args = new LinkedHashMap<>();
+        int open = s.indexOf('(');
+        if (open < 0) {
+            name = s;
+        } else {
+            if (!s.endsWith(")")) {
+                throw new IllegalArgumentException("spec '" + spec + "': missing ')'");
+            }
+            name = s.substring(0, open).strip();
+            String body = s.substring(open + 1, s.length() - 1).strip();
+            if (!body.isEmpty()) {
+                for (String part : body.split(",", -1)) {
+                    int eq = part.indexOf('=');
+                    if (eq < 0) {
+                        throw new IllegalArgumentException(
+                                "spec '" + spec + "': expected key=value, got '" + part.strip() + "'");
+                    }
+                    String key = part.substring(0, eq).strip().toLowerCase(Locale.ROOT);
+                    String value = part.substring(eq + 1).strip();
+                    if (args.put(key, value) != null) {
+                        throw new IllegalArgumentException("spec '" + spec + "': key '" + key + "' given twice");
+                    }
+                }
+            }
+        }
+        name = name.toLowerCase(Locale.ROOT);
+        Args a = new Args(spec, name, args);
+        Activation f;
+        switch (name) {
+            case "sigmoid": f = new Activation.Sigmoid(); break;
+            case "tanh": f = new Activation.Tanh(); break;
+            case "relu": f = new Activation.Relu(); break;
+            case "leaky_relu": {
+                float slope = a.floatAlias("negative_slope", "alpha", 0.01f);
+                f = new Activation.LeakyRelu(slope);
+                break;
+            }
+            case "elu": f = new Activation.Elu(a.floatArg("alpha", 1f)); break;
+            case "selu": f = new Activation.Selu(); break;
+            case "celu": f = new Activation.Celu(a.floatArg("alpha", 1f)); break;
+            case "gelu": {
+                String v = a.stringArg("approximate", "none");
+                Activation.Gelu.Approximate ap;
+                switch (v.toLowerCase(Locale.ROOT)) {
+                    case "none": case "erf": ap = Activation.Gelu.Approximate.NONE; break;
+                    case "tanh": ap = Activation.Gelu.Approximate.TANH; break;
+                    default: throw new IllegalArgumentException(
+                            "spec '" + spec + "': approximate must be none or tanh, got '" + v + "'");
+                }
+                f = new Activation.Gelu(ap);
+                break;
+            }
+            case "silu": f = new Activation.Swish(1f); break;
+            case "swish": f = new Activation.Swish(a.floatArg("beta", 1f)); break;
+            case "mish": f = new Activation.Mish(); break;
+            case "softplus": f = new Activation.Softplus(a.floatArg("beta", 1f), a.floatArg("threshold", 20f)); break;
+            case "hardtanh": f = new Activation.Hardtanh(a.floatArg("min_val", -1f), a.floatArg("max_val", 1f)); break;
+            case "relu6": f = new Activation.Relu6(); break;
+            case "hardsigmoid": f = new Activation.Hardsigmoid(); break;
+            case "hardswish": f = new Activation.Hardswish(); break;
+            case "softsign": f = new Activation.Softsign(); break;
+            case "logsigmoid": case "log_sigmoid": f = new Activation.LogSigmoid(); break;
+            case "identity": case "linear": f = new Activation.Identity(); break;
+            case "prelu": f = new Activation.PRelu(a.intArg("num_parameters", 1), a.floatArg("init", 0.25f)); break;
+            case "softmax": f = new Activation.Softmax(); break;
+            case "log_softmax": case "logsoftmax": f = new Activation.LogSoftmax(); break;
+            default:
+                throw new IllegalArgumentException("unknown activation '" + name + "' in spec '" + spec
+                        + "'; known: " + String.join(", ", GRAMMAR.keySet()));
+        }
+        a.requireAllUsed();
+        return f;
+    }
+
+    /** Key/value arguments of one spec, tracking which keys were consumed. */
+    private static final class Args {
+        final String spec;
+        final String name;
+        final Map<String, String> values;
+        final List<String> allowed = new ArrayList<>();
+
+        Args(String spec, String name, Map<String, String> values) {
+            this.spec = spec;
+            this.name = name;
+            this.values = values;
+        }
+
+        String raw(String key) {
+            allowed.add(key);
+            return values.remove(key);
+        }
+
+        float floatArg(String key, float dflt) {
+            String v = raw(key);
+            return v == null ? dflt : toFloat(key, v);
+        }
+
+        float floatAlias(String key, String alias, float dflt) {
+            String v = raw(key);
+            String w = raw(alias);
+            if (v != null && w != null) {
+                throw new IllegalArgumentException(
+                        "spec '" + spec + "': give " + key + " or its alias " + alias + ", not both");
+            }
+            String u = v != null ? v : w;
+            return u == null ? dflt : toFloat(key, u);
+        }
+
+        int intArg(String key, int dflt) {
+            String v = raw(key);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        "spec '" + spec + "': " + key + " must be an integer, got '" + v + "'");
+            }
+        }
+
+        String stringArg(String key, String dflt) {
+            String v = raw(key);
+            return v == null ? dflt : v;
+        }
+
+        private float toFloat(String key, String v) {
+            try {
+                return Float.parseFloat(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        "spec '" + spec + "': " + key + " must be a number, got '" + v + "'");
+            }
+        }
+
+        void requireAllUsed() {
+            if (!values.isEmpty()) {
+                throw new IllegalArgumentException("spec '" + spec + "': unknown key(s) "
+                        + values.keySet() + " for " + name + "; allowed: "
+                        + (allowed.isEmpty() ? "none" : String.join(", ", allowed)));
+            }
+        }
+    }
+}

@@ -1,0 +1,388 @@
+package dev.nonlin.cpu;
+
+import dev.nonlin.AbstractBackend;
+import dev.nonlin.Activation;
+import dev.nonlin.Activation.Kind;
+import dev.nonlin.BackendUnavailableException;
+import dev.nonlin.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * The CPU backend: the SIMD kernels when the JVM has the Vector API (else the scalar reference),
+ * with large arrays split across cores on a fork/join pool of its own.
+ *
+ * <p>Instances are immutable and stateless, hence safe for concurrent use.
+ */
+public final class CpuBackend extends AbstractBackend {
+
+    /**
+     * Arrays of at least this many elements are split across threads. Measured with JMH
+     * ({@code bench/}, {@code ParallelThresholdBenchmark}); override with
+     * {@code -Dnonlin.cpu.parallelThreshold=N}.
+     */
+    public static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 16;
+
+    /** Elements per task for the deterministic dα reduction; fixed so that results never depend on threads. */
+    static final int REDUCE_BLOCK = 1 << 14;
+
+    private static final CpuBackend DEFAULT = new CpuBackend(
+            SimdSupport.kernels() != null ? SimdSupport.kernels() : ScalarKernels.INSTANCE,
+            Runtime.getRuntime().availableProcessors() > 1);
+
+    private final Kernels kernels;
+    private final boolean parallel;
+    private final int threshold;
+
+    private CpuBackend(Kernels kernels, boolean parallel) {
+        this.kernels = kernels;
+        this.parallel = parallel;
+        this.threshold = Math.max(1, Integer.getInteger("nonlin.cpu.parallelThreshold", DEFAULT_PARALLEL_THRESHOLD));
+    }
+
+    /** The default CPU backend: SIMD if available, threads if there is more than one core. */
+    public static CpuBackend get() {
+        return DEFAULT;
+    }
+
+    /** The scalar reference on the calling thread only. */
+    public static CpuBackend scalar() {
+        return new CpuBackend(ScalarKernels.INSTANCE, false);
+    }
+
+    /**
+     * The SIMD kernels, on the calling thread only ({@code parallel == false}) or split across cores.
+     *
+     * @throws BackendUnavailableException when the JVM lacks {@code jdk.incubator.vector}
+     */
+    public static CpuBackend simd(boolean parallel) {
+        if (SimdSupport.kernels() == null) {
+            throw new BackendUnavailableException("CPU SIMD path unavailable: " + SimdSupport.unavailabilityCause());
+        }
+        return new CpuBackend(SimdSupport.kernels(), parallel);
+    }
+
+    /** Whether the Vector API path can run in this JVM. */
+    public static boolean simdAvailable() {
+        return SimdSupport.kernels() != null;
+    }
+
+    /** Why the SIMD path is off, or null when it is on. */
+    public static String simdUnavailabilityCause() {
+        return SimdSupport.unavailabilityCause();
+    }
+
+    /** Worker threads used for large arrays (1 when not parallel). */
+    public int threads() {
+        return parallel ? Pool.POOL.getParallelism() : 1;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "cpu: " + kernels.description() + ", " + threads() + " thread" + (threads() == 1 ? "" : "s")
+                + (parallel ? " (split from " + threshold + " elements)" : "");
+    }
+
+    @Override
+    public String toString() {
+        return description();
+    }
+
+    // ------------------------------------------------------------------ host arrays
+
+    @Override
+    protected void forwardArray(Activation f, float[] x, int xo, float[] y, int yo, int rows, int cols) {
+        Kind k = f.kind();
+        if (k.rowWise()) {
+            forEachRows(rows, cols, (r0, r1) -> {
+                double[] tmp = new double[cols];
+                for (int r = r0; r < r1; r++) {
+                    Rows.forward(k, x, xo + r * cols, y, yo + r * cols, cols, tmp);
+                }
+            });
+        } else {
+            double p0 = f.p0();
+            double p1 = f.p1();
+            forEach(rows * cols, (i0, i1) -> kernels.forward(k, p0, p1, x, xo + i0, y, yo + i0, i1 - i0));
+        }
+    }
+
+    @Override
+    protected void backwardArray(Activation f, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo,
+                                 int rows, int cols) {
+        Kind k = f.kind();
+        if (k.rowWise()) {
+            forEachRows(rows, cols, (r0, r1) -> {
+                double[] tmp = new double[cols];
+                for (int r = r0; r < r1; r++) {
+                    Rows.backward(k, x, xo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols, tmp);
+                }
+            });
+        } else {
+            double p0 = f.p0();
+            double p1 = f.p1();
+            forEach(rows * cols, (i0, i1) ->
+                    kernels.backward(k, p0, p1, x, xo + i0, dy, dyo + i0, dx, dxo + i0, i1 - i0));
+        }
+    }
+
+    @Override
+    protected void backwardFromOutputArray(Activation f, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo,
+                                           int rows, int cols) {
+        Kind k = f.kind();
+        if (k.rowWise()) {
+            forEachRows(rows, cols, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    Rows.backwardFromOutput(k, y, yo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols);
+                }
+            });
+        } else {
+            double p0 = f.p0();
+            double p1 = f.p1();
+            forEach(rows * cols, (i0, i1) ->
+                    kernels.backwardFromOutput(k, p0, p1, y, yo + i0, dy, dyo + i0, dx, dxo + i0, i1 - i0));
+        }
+    }
+
+    @Override
+    protected void preluForwardArray(float[] x, int xo, float[] alpha, float[] y, int yo, int rows, int cols) {
+        if (alpha.length == 1) {
+            double a = alpha[0];
+            forEach(rows * cols, (i0, i1) -> kernels.forward(Kind.PRELU, a, 0, x, xo + i0, y, yo + i0, i1 - i0));
+        } else {
+            forEachRows(rows, cols, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    kernels.preluForward(x, xo + r * cols, alpha, y, yo + r * cols, cols);
+                }
+            });
+        }
+    }
+
+    /**
+     * dα is summed in double over fixed blocks (of {@link #REDUCE_BLOCK} elements, or of whole
+     * rows), and the block sums are added in block order: the same result for any thread count.
+     * Each block reads x and dy before writing dx, so dx may be dy or x.
+     */
+    @Override
+    protected void preluBackwardArray(float[] x, int xo, float[] alpha, float[] dy, int dyo, float[] dx, int dxo,
+                                      float[] dAlpha, int rows, int cols) {
+        int n = rows * cols;
+        if (alpha.length == 1) {
+            double a = alpha[0];
+            int blocks = (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
+            double[] partial = new double[blocks];
+            forEachBlock(blocks, n, b -> {
+                int i0 = b * REDUCE_BLOCK;
+                int len = Math.min(REDUCE_BLOCK, n - i0);
+                double s = 0;
+                for (int i = 0; i < len; i++) {
+                    float v = x[xo + i0 + i];
+                    if (!(v > 0)) {
+                        s += (double) v * dy[dyo + i0 + i];
+                    }
+                }
+                partial[b] = s;
+                kernels.backward(Kind.PRELU, a, 0, x, xo + i0, dy, dyo + i0, dx, dxo + i0, len);
+            });
+            double s = 0;
+            for (double p : partial) {
+                s += p;
+            }
+            dAlpha[0] = (float) s;
+        } else {
+            int rowsPerBlock = Math.max(1, REDUCE_BLOCK / cols);
+            int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+            double[][] partial = new double[blocks][];
+            forEachBlock(blocks, n, b -> {
+                double[] s = new double[cols];
+                int r0 = b * rowsPerBlock;
+                int r1 = Math.min(rows, r0 + rowsPerBlock);
+                for (int r = r0; r < r1; r++) {
+                    int xr = xo + r * cols;
+                    int dyr = dyo + r * cols;
+                    for (int c = 0; c < cols; c++) {
+                        float v = x[xr + c];
+                        if (!(v > 0)) {
+                            s[c] += (double) v * dy[dyr + c];
+                        }
+                    }
+                    kernels.preluBackward(x, xr, alpha, dy, dyr, dx, dxo + r * cols, cols);
+                }
+                partial[b] = s;
+            });
+            for (int c = 0; c < cols; c++) {
+                double s = 0;
+                for (double[] p : partial) {
+                    s += p[c];
+                }
+                dAlpha[c] = (float) s;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ tensors
+
+    @Override
+    protected Tensor allocateChecked(long rows, long cols) {
+        long n = rows * cols;
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a CPU tensor holds at most " + (Integer.MAX_VALUE - 8)
+                    + " elements, got rows × cols = " + n);
+        }
+        return new CpuTensor(this, new float[(int) n], rows, cols);
+    }
+
+    @Override
+    protected Tensor tensorChecked(float[] data, long rows, long cols) {
+        return new CpuTensor(this, data, rows, cols);
+    }
+
+    @Override
+    protected void forwardTensor(Activation f, Tensor x, Tensor y) {
+        forwardArray(f, a(x), 0, a(y), 0, (int) x.rows(), (int) x.cols());
+    }
+
+    @Override
+    protected void backwardTensor(Activation f, Tensor x, Tensor dy, Tensor dx) {
+        backward(f, a(x), 0, a(dy), 0, a(dx), 0, (int) x.rows(), (int) x.cols());
+    }
+
+    @Override
+    protected void backwardFromOutputTensor(Activation f, Tensor y, Tensor dy, Tensor dx) {
+        backwardFromOutput(f, a(y), 0, a(dy), 0, a(dx), 0, (int) y.rows(), (int) y.cols());
+    }
+
+    @Override
+    protected void preluForwardTensor(Tensor x, Tensor alpha, Tensor y) {
+        preluForward(a(x), 0, a(alpha), a(y), 0, (int) x.rows(), (int) x.cols());
+    }
+
+    @Override
+    protected void preluBackwardTensor(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
+        preluBackward(a(x), 0, a(alpha), a(dy), 0, a(dx), 0, a(dAlpha), (int) x.rows(), (int) x.cols());
+    }
+
+    private static float[] a(Tensor t) {
+        return ((CpuTensor) t).data;
+    }
+
+    // ------------------------------------------------------------------ threading
+
+    @FunctionalInterface
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    @FunctionalInterface
+    private interface Block {
+        void run(int block);
+    }
+
+    private boolean split(long work) {
+        return parallel && work >= threshold && Pool.POOL.getParallelism() > 1;
+    }
+
+    /** Runs body over [0, n) in chunks, on the pool when n is large. Chunks are multiples of 64. */
+    private void forEach(int n, Range body) {
+        if (!split(n)) {
+            body.run(0, n);
+            return;
+        }
+        int parts = Math.min(Pool.POOL.getParallelism() * 4, Math.max(2, n / (threshold / 2)));
+        int chunk = ((n + parts - 1) / parts + 63) & ~63;
+        List<RecursiveAction> tasks = new ArrayList<>();
+        for (int i = 0; i < n; i += chunk) {
+            int from = i;
+            int to = Math.min(n, i + chunk);
+            tasks.add(action(() -> body.run(from, to)));
+        }
+        run(tasks);
+    }
+
+    /** Runs body over row ranges of [0, rows), on the pool when rows × cols is large. */
+    private void forEachRows(int rows, int cols, Range body) {
+        long work = (long) rows * cols;
+        if (!split(work) || rows < 2) {
+            body.run(0, rows);
+            return;
+        }
+        int parts = Math.min(rows, Pool.POOL.getParallelism() * 4);
+        int chunk = (rows + parts - 1) / parts;
+        List<RecursiveAction> tasks = new ArrayList<>();
+        for (int r = 0; r < rows; r += chunk) {
+            int from = r;
+            int to = Math.min(rows, r + chunk);
+            tasks.add(action(() -> body.run(from, to)));
+        }
+        run(tasks);
+    }
+
+    /** Runs body for each block index, on the pool when the total work is large. */
+    private void forEachBlock(int blocks, long work, Block body) {
+        if (!split(work) || blocks < 2) {
+            for (int b = 0; b < blocks; b++) {
+                body.run(b);
+            }
+            return;
+        }
+        int parts = Math.min(blocks, Pool.POOL.getParallelism() * 4);
+        int chunk = (blocks + parts - 1) / parts;
+        List<RecursiveAction> tasks = new ArrayList<>();
+        for (int b = 0; b < blocks; b += chunk) {
+            int from = b;
+            int to = Math.min(blocks, b + chunk);
+            tasks.add(action(() -> {
+                for (int i = from; i < to; i++) {
+                    body.run(i);
+                }
+            }));
+        }
+        run(tasks);
+    }
+
+    private static RecursiveAction action(Runnable r) {
+        return new RecursiveAction() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected void compute() {
+                r.run();
+            }
+        };
+    }
+
+    private static void run(List<RecursiveAction> tasks) {
+        RecursiveAction root = action(() -> RecursiveAction.invokeAll(tasks));
+        if (inOwnPool()) {
+            root.invoke();
+        } else {
+            Pool.POOL.invoke(root);
+        }
+    }
+
+    private static boolean inOwnPool() {
+        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == Pool.POOL;
+    }
+
+    /** The pool, created on first use: daemon threads, one per core. */
+    private static final class Pool {
+        static final ForkJoinPool POOL = new ForkJoinPool(
+                Runtime.getRuntime().availableProcessors(),
+                pool -> {
+                    ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                    t.setName("nonlin-cpu-" + t.getPoolIndex());
+                    t.setDaemon(true);
+                    return t;
+                },
+                null, false);
+    }
+}

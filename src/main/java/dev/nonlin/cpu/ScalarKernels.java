@@ -1,0 +1,47 @@
+package dev.nonlin.cpu;
+
+import dev.nonlin.Activation.Kind;
+
+/** The scalar reference loops: {@link Scalar}'s double formulas, rounded once to float. */
+final class ScalarKernels implements Kernels {
+    static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {
+    }
+
+    @Override
+    public String description() {
+        return "scalar";
+    }
+
+    @Override
+    public void forward(Kind k, double p0, double p1, float[] x, int xo, float[] y, int yo, int n) {
+        Scalar.forward(k, p0, p1, x, xo, y, yo, n);
+    }
+
+    @Override
+    public void backward(Kind k, double p0, double p1, float[] x, int xo, float[] dy, int dyo,
+                         float[] dx, int dxo, int n) {
+        Scalar.backward(k, p0, p1, x, xo, dy, dyo, dx, dxo, n);
+    }
+
+    @Override
+    public void backwardFromOutput(Kind k, double p0, double p1, float[] y, int yo, float[] dy, int dyo,
+                                   float[] dx, int dxo, int n) {
+        Scalar.backwardFromOutput(k, p0, p1, y, yo, dy, dyo, dx, dxo, n);
+    }
+
+    @Override
+    public void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = (float) Scalar.forward(Kind.PRELU, alpha[i], 0, x[xo + i]);
+        }
+    }
+
+    @Override
+    public void preluBackward(float[] x, int xo, float[] alpha, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        for (int i = 0; i < n; i++) {
+            dx[dxo + i] = (float) (dy[dyo + i] * Scalar.derivative(Kind.PRELU, alpha[i], 0, x[xo + i]));
+        }
+    }
+}
