@@ -1,0 +1,198 @@
+package dev.nonlin.cpu;
+
+import dev.nonlin.Activation;
+import dev.nonlin.Activation.Kind;
+import dev.nonlin.Activations;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The float64 reference itself, checked against independent evaluations: textbook forms on the
+ * ranges where they do not cancel, golden values computed with 30-digit arithmetic (mpmath), and
+ * the documented limits and conventions.
+ */
+class ScalarReferenceTest {
+
+    static List<Activation> all() {
+        return Activations.all();
+    }
+
+    /** An independent textbook form, valid on |x| ≤ 8 (no cancellation there). */
+    static double textbook(Activation f, double x) {
+        double p0 = f.p0();
+        double p1 = f.p1();
+        return switch (f.kind()) {
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case TANH -> (Math.exp(x) - Math.exp(-x)) / (Math.exp(x) + Math.exp(-x));
+            case RELU -> x > 0 ? x : 0;
+            case LEAKY_RELU, PRELU -> x >= 0 ? x : p0 * x;
+            case ELU -> x >= 0 ? x : p0 * (Math.exp(x) - 1);
+            case SELU -> 1.0507009873554804934 * (x >= 0 ? x : 1.6732632423543772848 * (Math.exp(x) - 1));
+            case CELU -> Math.max(0, x) + Math.min(0, p0 * (Math.exp(x / p0) - 1));
+            case GELU -> 0.5 * x * (1 + erfSeries(x / Math.sqrt(2)));
+            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case SWISH -> x / (1 + Math.exp(-p0 * x));
+            case MISH -> x * Math.tanh(Math.log(1 + Math.exp(x)));
+            case SOFTPLUS -> p0 * x > p1 ? x : Math.log(1 + Math.exp(p0 * x)) / p0;
+            case HARDTANH -> Math.min(Math.max(x, p0), p1);
+            case RELU6 -> Math.min(Math.max(x, 0), 6);
+            case HARDSIGMOID -> Math.min(Math.max(x + 3, 0), 6) / 6;
+            case HARDSWISH -> x * Math.min(Math.max(x + 3, 0), 6) / 6;
+            case SOFTSIGN -> x / (1 + Math.abs(x));
+            case LOGSIGMOID -> Math.log(1 / (1 + Math.exp(-x)));
+            case IDENTITY -> x;
+            case SOFTMAX, LOG_SOFTMAX -> Double.NaN;
+        };
+    }
+
+    /** erf by its Maclaurin series, in double: fine for |z| ≤ 6 (terms peak near 1e14 at z = 6). */
+    static double erfSeries(double z) {
+        double term = z;
+        double sum = z;
+        for (int n = 1; n < 200; n++) {
+            term *= -z * z / n;
+            double t = term / (2 * n + 1);
+            sum += t;
+            if (Math.abs(t) < 1e-17 * Math.abs(sum)) {
+                break;
+            }
+        }
+        return 2 / Math.sqrt(Math.PI) * sum;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void agreesWithTextbookForm(Activation f) {
+        if (f.rowWise()) {
+            return;   // DerivativeTest and CpuContractTest check the row-wise reference
+        }
+        // The textbook forms cancel in the tails (that is why the library avoids them), so compare
+        // where they are sound, absolutely; the golden values below pin the tails. erf's series
+        // loses digits to its alternating terms beyond |x| ≈ 4.
+        double range = f.kind() == Kind.GELU ? 4 : 8;
+        for (int i = 0; i <= 1600; i++) {
+            double x = -range + i * range / 800;
+            double ref = textbook(f, x);
+            double got = Scalar.forward(f.kind(), f.p0(), f.p1(), x);
+            assertEquals(ref, got, 1e-12 * Math.max(1, Math.abs(ref)), f + " at x = " + x);
+        }
+    }
+
+    @Test
+    void erfcMatchesGoldenValues() {
+        // mpmath, 30 digits
+        double[][] golden = {
+                {0.5, 0.47950012218695346}, {1, 0.15729920705028513}, {2, 0.0046777349810472658},
+                {3, 2.2090496998585441e-5}, {5, 1.5374597944280349e-12}, {10, 2.0884875837625448e-45},
+                {-1, 2 - 0.15729920705028513}, {0, 1}};
+        for (double[] g : golden) {
+            double got = Erfc.erfc(g[0]);
+            assertEquals(g[1], got, 2e-14 * g[1], "erfc(" + g[0] + ")");
+        }
+        assertTrue(Double.isNaN(Erfc.erfc(Double.NaN)));
+        same(0.0, Erfc.erfc(Double.POSITIVE_INFINITY));
+        assertEquals(2.0, Erfc.erfc(Double.NEGATIVE_INFINITY));
+    }
+
+    @Test
+    void goldenValues() {
+        // mpmath, 30 digits
+        assertEquals(0.84134474606854295, fwd("gelu", 1), 1e-15);
+        assertEquals(-0.15865525393145705, fwd("gelu", -1), 1e-15);
+        assertEquals(-5.9195258702261888e-9, fwd("gelu", -6), 1e-13 * 5.92e-9);
+        assertEquals(0.8411919906082767, fwd("gelu(approximate=tanh)", 1), 1e-15);
+        assertEquals(0.86509838826731035, fwd("mish", 1), 1e-15);
+        assertEquals(-1.1113307378125628, fwd("selu", -1), 1e-15);
+    }
+
+    @Test
+    void limitsAtInfinityAndConventionsAtKinks() {
+        double inf = Double.POSITIVE_INFINITY;
+        same(0.0, fwd("gelu", -inf));
+        assertEquals(inf, fwd("gelu", inf));
+        same(0.0, fwd("gelu(approximate=tanh)", -inf));
+        same(0.0, fwd("silu", -inf));
+        same(0.0, fwd("mish", -inf));
+        assertEquals(inf, fwd("mish", inf));
+        assertEquals(-1.0, fwd("elu", -inf));
+        assertEquals(1.0, fwd("softsign", inf));
+        assertEquals(-inf, fwd("logsigmoid", -inf));
+        same(0.0, fwd("softplus", -inf));
+        // derivatives at ±∞
+        same(0.0, der("gelu", -inf));
+        assertEquals(1.0, der("gelu", inf));
+        assertEquals(1.0, der("mish", inf));
+        same(0.0, der("mish", -inf));
+        assertEquals(1.0, der("silu", inf));
+        same(0.0, der("tanh", inf));
+        // PyTorch's conventions at kinks
+        same(0.0, der("relu", 0));
+        assertEquals(0.01f, der("leaky_relu", 0), 0);
+        assertEquals(1.0f, der("elu(alpha=1.0)", 0), 0);
+        assertEquals(Scalar.SELU_LAMBDA * Scalar.SELU_ALPHA, der("selu", 0), 0);
+        assertEquals(1.0, der("celu", 0));
+        same(0.0, der("hardtanh", -1));
+        same(0.0, der("hardtanh", 1));
+        same(0.0, der("relu6", 0));
+        same(0.0, der("relu6", 6));
+        same(0.0, der("hardsigmoid", 3));
+        same(0.0, der("hardsigmoid", -3));
+        assertEquals(-0.5, der("hardswish", -3));
+        assertEquals(1.5, der("hardswish", 3));
+        // softplus switches to linear when βx > threshold, tested on the input
+        assertEquals(25.0, fwd("softplus(beta=1,threshold=20)", 25));
+        assertEquals(1.0, der("softplus(beta=1,threshold=20)", 20.5));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void nanInGivesNanOut(Activation f) {
+        if (f.rowWise()) {
+            return;
+        }
+        assertTrue(Double.isNaN(Scalar.forward(f.kind(), f.p0(), f.p1(), Double.NaN)), f + " forward");
+        assertTrue(Double.isNaN(Scalar.derivative(f.kind(), f.p0(), f.p1(), Double.NaN)), f + " derivative");
+        if (f.backwardFromOutput()) {
+            assertTrue(Double.isNaN(Scalar.derivativeFromOutput(f.kind(), f.p0(), f.p1(), Double.NaN)),
+                    f + " derivative from output");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void derivativeFromOutputEqualsDerivative(Activation f) {
+        if (!f.backwardFromOutput() || f.rowWise()) {
+            return;
+        }
+        for (int i = 0; i <= 400; i++) {
+            double x = -10 + i * 0.05;
+            double y = Scalar.forward(f.kind(), f.p0(), f.p1(), x);
+            double a = Scalar.derivative(f.kind(), f.p0(), f.p1(), x);
+            double b = Scalar.derivativeFromOutput(f.kind(), f.p0(), f.p1(), y);
+            assertEquals(a, b, 1e-12 + 1e-9 * Math.abs(a), String.format(Locale.ROOT, "%s at x = %s", f, x));
+        }
+    }
+
+    /** Equal as float results: signed zeros are not part of the contract. */
+    private static void same(double expected, double actual) {
+        assertEquals((float) expected, (float) actual, 0f);
+    }
+
+    private static double fwd(String spec, double x) {
+        Activation f = Activation.parse(spec);
+        return Scalar.forward(f.kind(), f.p0(), f.p1(), x);
+    }
+
+    private static double der(String spec, double x) {
+        Activation f = Activation.parse(spec);
+        return Scalar.derivative(f.kind(), f.p0(), f.p1(), x);
+    }
+
+}
