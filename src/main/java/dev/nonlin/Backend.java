@@ -110,6 +110,14 @@ public interface Backend {
 
     // ------------------------------------------------------------------ tensors
 
+    /**
+     * Waits until every operation launched on this backend's tensors has finished. Tensor
+     * operations may run asynchronously (on CUDA they do); reading a tensor waits by itself, so
+     * this is for timing. A no-op on the CPU.
+     */
+    default void synchronize() {
+    }
+
     /** A new zero-filled tensor of this backend. Close it when done. */
     Tensor allocate(long rows, long cols);
 

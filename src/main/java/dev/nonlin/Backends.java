@@ -1,6 +1,8 @@
 package dev.nonlin;
 
 import dev.nonlin.cpu.CpuBackend;
+import dev.nonlin.cuda.CudaBackend;
+import dev.nonlin.cuda.CudaSupport;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
@@ -67,7 +69,7 @@ public final class Backends {
      * @throws BackendUnavailableException with the cause when no usable GPU path exists
      */
     public static Backend cuda() {
-        throw new BackendUnavailableException("cuda backend unavailable: " + CudaState.CAUSE);
+        return CudaSupport.backend();
     }
 
     /** Why CUDA is not usable, or null when it is. */
@@ -87,7 +89,7 @@ public final class Backends {
         if (forced != null) {
             return named(forced);
         }
-        return Auto.CHOICE;
+        return Auto.current();
     }
 
     /** The backend for {@code auto}, {@code cpu} or {@code cuda} (as the CLI's {@code --backend}). */
@@ -97,7 +99,7 @@ public final class Backends {
         }
         switch (name.strip().toLowerCase(Locale.ROOT)) {
             case "auto":
-                return Auto.CHOICE;
+                return auto();   // honours the forced choice; auto() calls back only with cpu or cuda
             case "cpu":
                 return cpu();
             case "cuda":
@@ -108,17 +110,46 @@ public final class Backends {
         }
     }
 
-    /** The choice {@link #auto()} makes and why, with every backend's state. */
+    /**
+     * What {@link #auto()} returns and why, with every backend's state. Never throws: a forced
+     * value that is invalid or names an unusable backend is reported as such.
+     */
     public static Report report() {
-        String forced = forcedName();
-        String override = forced == null ? null
-                : (System.getProperty(PROPERTY) != null ? "-D" + PROPERTY + "=" : ENV + "=") + forced;
+        String raw = rawForced();
+        String override = raw == null ? null
+                : (System.getProperty(PROPERTY) != null && !System.getProperty(PROPERTY).isBlank()
+                        ? "-D" + PROPERTY + "=" : ENV + "=") + raw;
         CpuBackend cpu = CpuBackend.get();
         List<Availability> all = List.of(
                 new Availability("cpu", true, cpu.description()
                         + (CpuBackend.simdAvailable() ? "" : "; SIMD off: " + CpuBackend.simdUnavailabilityCause())),
-                new Availability("cuda", CudaState.CAUSE == null, CudaState.CAUSE == null ? "" : CudaState.CAUSE));
-        return new Report(Auto.CHOICE.name(), Auto.REASON, override, all);
+                new Availability("cuda", CudaState.CAUSE == null,
+                        CudaState.CAUSE == null ? CudaSupport.backend().description() : CudaState.CAUSE));
+        String chosen;
+        String reason;
+        try {
+            Backend b = auto();
+            chosen = b.name();
+            if (forcedName() != null) {
+                reason = "forced by " + override;
+            } else if (b == Auto.CHOICE) {
+                reason = Auto.REASON;
+            } else {
+                reason = "CUDA taken out of service: " + CudaSupport.backend().brokenReason();
+            }
+        } catch (RuntimeException e) {
+            chosen = "none";
+            reason = e.getMessage();
+        }
+        return new Report(chosen, reason, override, all);
+    }
+
+    private static String rawForced() {
+        String v = System.getProperty(PROPERTY);
+        if (v == null || v.isBlank()) {
+            v = System.getenv(ENV);
+        }
+        return v == null || v.isBlank() ? null : v.strip();
     }
 
     private static String forcedName() {
@@ -138,7 +169,7 @@ public final class Backends {
 
     /** The CUDA probe's result, computed once. */
     private static final class CudaState {
-        static final String CAUSE = "this build of nonlin has no CUDA backend yet (the CPU serves every call)";
+        static final String CAUSE = CudaSupport.unavailabilityCause();
     }
 
     /** The automatic choice, made once and logged once. */
@@ -155,6 +186,14 @@ public final class Backends {
                 REASON = "CUDA unavailable: " + CudaState.CAUSE;
             }
             LOG.log(Level.INFO, "nonlin: using {0} ({1})", CHOICE.description(), REASON);
+        }
+
+        /** The choice, unless a sticky CUDA error has since taken the GPU out of service. */
+        static Backend current() {
+            if (CHOICE instanceof CudaBackend c && c.brokenReason() != null) {
+                return cpu();
+            }
+            return CHOICE;
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.nonlin;
 
-import dev.nonlin.Activation.Kind;
+import dev.nonlin.cli.Ulp;
 import dev.nonlin.cpu.Rows;
 import dev.nonlin.cpu.Scalar;
 
@@ -17,9 +17,8 @@ public final class Contract {
     private Contract() {
     }
 
-    public static final double FORWARD_ULPS = 4;
-    public static final double BACKWARD_ULPS = 8;
-    public static final double BACKWARD_SLACK = 0x1p-23;
+    public static final double FORWARD_ULPS = Ulp.FORWARD_ULPS;
+    public static final double BACKWARD_ULPS = Ulp.BACKWARD_ULPS;
 
     /** A fresh seed per run, printed by every failure message that uses it. */
     public static final long SEED = Long.getLong("nonlin.test.seed", System.nanoTime());
@@ -56,32 +55,12 @@ public final class Contract {
 
     /** |got − exact| in units of the float ULP at exact; NaN/NaN and equal infinities are 0. */
     public static double ulps(float got, double exact) {
-        if (Double.isNaN(exact) || Float.isNaN(got)) {
-            return Double.isNaN(exact) && Float.isNaN(got) ? 0 : Double.POSITIVE_INFINITY;
-        }
-        if (Double.isInfinite(exact) || Float.isInfinite(got)) {
-            float e = (float) exact;
-            return e == got ? 0 : Double.POSITIVE_INFINITY;
-        }
-        float rounded = (float) exact;
-        double ulp = Float.isInfinite(rounded) ? Math.ulp(Float.MAX_VALUE) : Math.ulp(rounded);
-        return Math.abs(got - exact) / ulp;
+        return Ulp.ulps(got, exact);
     }
 
     /** Error of a backward value in the contract's units: ULPs beyond the absolute slack. */
     public static double backwardUlps(float got, double exact, double dy) {
-        double u = ulps(got, exact);
-        if (Double.isInfinite(u) || Double.isNaN(exact)) {
-            return u;
-        }
-        double slack = BACKWARD_SLACK * Math.abs(dy);
-        double err = Math.abs(got - exact);
-        if (err <= slack) {
-            return 0;
-        }
-        float rounded = (float) exact;
-        double ulp = Float.isInfinite(rounded) ? Math.ulp(Float.MAX_VALUE) : Math.ulp(rounded);
-        return (err - slack) / ulp;
+        return Ulp.backwardUlps(got, exact, dy);
     }
 
     /** f(x) in double (elementwise functions). */
@@ -104,25 +83,8 @@ public final class Contract {
     /** Row-wise backward reference in double (the Jacobian-vector product). */
     public static double[] backwardRow(Activation f, float[] x, int off, float[] dy, int dyOff, int n) {
         double[] y = forwardRow(f, x, off, n);
-        double[] dx = new double[n];
-        if (f.kind() == Kind.SOFTMAX) {
-            double dot = 0;
-            for (int i = 0; i < n; i++) {
-                dot += dy[dyOff + i] * y[i];
-            }
-            for (int i = 0; i < n; i++) {
-                dx[i] = y[i] * (dy[dyOff + i] - dot);
-            }
-        } else {
-            double s = 0;
-            for (int i = 0; i < n; i++) {
-                s += dy[dyOff + i];
-            }
-            for (int i = 0; i < n; i++) {
-                dx[i] = dy[dyOff + i] - Math.exp(y[i]) * s;
-            }
-        }
-        return dx;
+        Rows.backwardDouble(f.kind(), y, dy, dyOff, y, n);
+        return y;
     }
 
     /** The worst element of a comparison, for failure messages. */

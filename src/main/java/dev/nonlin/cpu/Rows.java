@@ -91,17 +91,19 @@ public final class Rows {
         }
     }
 
-    /** One row backward from x (y recomputed in double into tmp). {@code dx} may be {@code dy}. */
-    static void backward(Kind k, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
-                         double[] tmp) {
-        forwardDouble(k, x, xo, tmp, n);
+    /**
+     * The Jacobian-vector product of one row in double, from the output y in double:
+     * softmax {@code dx = y ⊙ (dy − Σ dy ⊙ y)}, log_softmax {@code dx = dy − e^y · Σ dy}.
+     * {@code dx} may be {@code y}.
+     */
+    public static void backwardDouble(Kind k, double[] y, float[] dy, int dyo, double[] dx, int n) {
         if (k == Kind.SOFTMAX) {
             double dot = 0;
             for (int i = 0; i < n; i++) {
-                dot += dy[dyo + i] * tmp[i];
+                dot += dy[dyo + i] * y[i];
             }
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (tmp[i] * (dy[dyo + i] - dot));
+                dx[i] = y[i] * (dy[dyo + i] - dot);
             }
         } else {
             double s = 0;
@@ -109,8 +111,18 @@ public final class Rows {
                 s += dy[dyo + i];
             }
             for (int i = 0; i < n; i++) {
-                dx[dxo + i] = (float) (dy[dyo + i] - Math.exp(tmp[i]) * s);
+                dx[i] = dy[dyo + i] - Math.exp(y[i]) * s;
             }
+        }
+    }
+
+    /** One row backward from x (y recomputed in double into tmp). {@code dx} may be {@code dy}. */
+    static void backward(Kind k, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
+                         double[] tmp) {
+        forwardDouble(k, x, xo, tmp, n);
+        backwardDouble(k, tmp, dy, dyo, tmp, n);
+        for (int i = 0; i < n; i++) {
+            dx[dxo + i] = (float) tmp[i];
         }
     }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (no Maven, no network): the GPU test suite, `nonlin check`, and a short
+# GPU-vs-CPU benchmark, from the folder that ci/prepare-gpu-check.sh filled (.device by default).
+# Results (logs, JUnit XML, CSV) go to $OUT (default ./gpu-results).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+dir=${DEVICE_DIR:-.device}
+OUT=${OUT:-gpu-results}
+mkdir -p "$OUT"
+rt=/tmp/nonlin-runtime
+[ -x "$rt/runtime/bin/java" ] || { mkdir -p "$rt" && tar -C "$rt" -xzf "$dir/runtime.tar.gz"; }
+JAVA="$rt/runtime/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+CP="$dir/test-classes:$(ls "$dir"/lib/*.jar | tr '\n' ':')"
+
+{
+  echo "== nvidia-smi"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1
+  echo "== java"; $JAVA -version 2>&1
+} | tee "$OUT/env.txt"
+
+echo "== nonlin info" | tee "$OUT/info.txt"
+$JAVA -cp "$CP" dev.nonlin.cli.Main info 2>&1 | tee -a "$OUT/info.txt"
+
+echo "== JUnit: the GPU suite, then everything else"
+$JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
+    --class-path "$CP" --scan-class-path "$dir/test-classes" --include-tag gpu \
+    --reports-dir "$OUT/junit-gpu" --details=summary --disable-banner 2>&1 | tail -60 | tee "$OUT/junit-gpu.txt"
+gpu_rc=${PIPESTATUS[0]}
+
+echo "== nonlin check --backend cuda"
+$JAVA -cp "$CP" dev.nonlin.cli.Main check --backend cuda 2>&1 | tee "$OUT/check.txt"
+check_rc=${PIPESTATUS[0]}
+
+echo "== nonlin bench --quick"
+$JAVA -cp "$CP" dev.nonlin.cli.Main bench --quick --csv "$OUT/bench.csv" 2>&1 | tee "$OUT/bench.txt"
+
+echo "gpu suite rc=$gpu_rc, check rc=$check_rc" | tee "$OUT/summary.txt"
+[ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ]

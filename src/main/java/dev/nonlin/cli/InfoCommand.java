@@ -1,0 +1,92 @@
+package dev.nonlin.cli;
+
+import dev.nonlin.Backend;
+import dev.nonlin.Backends;
+import dev.nonlin.cpu.CpuBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.concurrent.Callable;
+
+/** {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), threads and every backend. */
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Show the Java runtime, whether the CPU SIMD path is on (and its width, or why not), "
+                + "the threads, and every backend with its availability or the reason it is unavailable.",
+                "Set NONLIN_BACKEND or -Dnonlin.backend to auto|cpu|cuda to force a choice."})
+final class InfoCommand implements Callable<Integer> {
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        PrintWriter out = spec.commandLine().getOut();
+        Runtime rt = Runtime.getRuntime();
+        line(out, "nonlin", Main.Version.version());
+        line(out, "java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + "), "
+                + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+        line(out, "os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch") + ", " + rt.availableProcessors() + " cores, max heap "
+                + rt.maxMemory() / (1 << 20) + " MiB");
+        CpuBackend cpu = CpuBackend.get();
+        if (CpuBackend.simdAvailable()) {
+            line(out, "simd", "on" + preferredWidth());
+        } else {
+            line(out, "simd", "off: " + CpuBackend.simdUnavailabilityCause());
+        }
+        line(out, "threads", cpu.threads() + " (fork/join pool for large arrays)");
+        line(out, "cpu", cpu.description());
+
+        Backends.Report report = Backends.report();
+        line(out, "auto", report.chosen() + " (" + report.reason() + ")");
+        line(out, "forced", report.override() != null ? report.override()
+                : "no (set NONLIN_BACKEND or -D" + Backends.PROPERTY + " to auto|cpu|cuda)");
+        String effective;
+        try {
+            Backend b = Backends.auto();
+            effective = b.description();
+        } catch (RuntimeException e) {
+            // A forced backend that cannot run: auto() throws, and info says so instead of failing.
+            effective = "error: " + e.getMessage();
+        }
+        line(out, "using", effective);
+        out.println("backends:");
+        for (Backends.Availability a : report.backends()) {
+            out.printf("  %-5s %s%s%n", a.name(), a.available() ? "available" : "unavailable",
+                    a.detail() == null || a.detail().isEmpty() ? "" : ": " + a.detail());
+        }
+        out.flush();
+        return Main.OK;
+    }
+
+    private static void line(PrintWriter out, String key, String value) {
+        out.printf("%-9s %s%n", key + ":", value);
+    }
+
+    /**
+     * The JVM's preferred float vector width, read by reflection so that this class loads on a JVM
+     * without {@code jdk.incubator.vector}; empty when it cannot be read.
+     */
+    static String preferredWidth() {
+        try {
+            Class<?> floatVector = Class.forName("jdk.incubator.vector.FloatVector");
+            Field f = floatVector.getField("SPECIES_PREFERRED");
+            Object species = f.get(null);
+            Class<?> vs = Class.forName("jdk.incubator.vector.VectorSpecies");
+            Method length = vs.getMethod("length");
+            Method bits = vs.getMethod("vectorBitSize");
+            return ", preferred vector " + bits.invoke(species) + " bits (" + length.invoke(species) + " floats)";
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return "";
+        }
+    }
+}

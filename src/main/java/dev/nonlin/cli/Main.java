@@ -1,0 +1,186 @@
+package dev.nonlin.cli;
+
+import dev.nonlin.NonlinException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
+
+/**
+ * The {@code nonlin} command. Without a subcommand it runs the demo: every function of the
+ * catalogue forward and backward on a large batch, checked against the float64 reference and
+ * timed.
+ *
+ * <p>Exit codes: {@value #OK} ok, {@value #FAILED} a check failed (or an internal error),
+ * {@value #BAD_INPUT} a usage error or bad input (a bad file, an unknown spec, an unavailable
+ * backend).
+ */
+@Command(name = "nonlin",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        description = {
+                "Neural-network activation functions, forward and backward, on the CPU (and CUDA).",
+                "",
+                "Without a command: the demo. It runs every function of the catalogue forward and backward on "
+                        + "2^20 elements (softmax: rows of 1024), checks each result against the float64 reference "
+                        + "in ULP (contract: forward ≤ 4, backward ≤ 8 + 2^-23·|dy|), and reports the throughput.",
+                ""},
+        subcommands = {InfoCommand.class, ListCommand.class, ApplyCommand.class, GradCommand.class,
+                CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:ok",
+                "1:a check failed (the demo found an error beyond the contract), or an internal error",
+                "2:usage error or bad input (a bad .npy file, an unknown spec, an unavailable backend)"})
+public final class Main implements Callable<Integer> {
+
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int BAD_INPUT = 2;
+
+    @Option(names = "--backend", paramLabel = BackendChoice.VALUES,
+            description = "The backend for the demo (default: auto, or NONLIN_BACKEND / -Dnonlin.backend).")
+    String backend;
+
+    @Option(names = "--size", hidden = true, defaultValue = "1048576",
+            description = "Elements per function in the demo (default: ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--row", hidden = true, defaultValue = "1024",
+            description = "Row length for softmax and log_softmax in the demo (default: ${DEFAULT-VALUE}).")
+    int row;
+
+    @Option(names = "--reps", hidden = true, defaultValue = "5",
+            description = "Timed repetitions per function and direction; the median is shown (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--seed", hidden = true, defaultValue = "42",
+            description = "Seed of the demo's random x and dy (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (size < 1) {
+            throw new ParameterException(spec.commandLine(), "--size must be >= 1, got " + size);
+        }
+        if (row < 1) {
+            throw new ParameterException(spec.commandLine(), "--row must be >= 1, got " + row);
+        }
+        if (reps < 1) {
+            throw new ParameterException(spec.commandLine(), "--reps must be >= 1, got " + reps);
+        }
+        BackendChoice choice = BackendChoice.resolve(backend);
+        Demo demo = new Demo(choice, size, row, reps, seed);
+        return demo.run(spec.commandLine().getOut()) ? OK : FAILED;
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        int code = commandLine(out, err).execute(args);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /**
+     * The configured command line, writing to {@code out} and {@code err}: what {@link #main}
+     * runs, and what tests run in-process with {@code execute(args)}.
+     */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        // Quiet before anything can touch the library; --verbose turns it up inside the command.
+        Logging.configure(false);
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        return cl;
+    }
+
+    /**
+     * Bad input is one line on stderr and exit code 2; anything else is a bug, shown with its
+     * stack trace and exit code 1.
+     */
+    static final class ErrorHandler implements IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+            String who = cl.getCommandSpec().qualifiedName();
+            String problem = userMessage(e);
+            if (problem != null) {
+                cl.getErr().println(who + ": " + problem);
+                if (Logging.verbose()) {
+                    e.printStackTrace(cl.getErr());
+                }
+                cl.getErr().flush();
+                return BAD_INPUT;
+            }
+            cl.getErr().println(who + ": internal error: " + e);
+            e.printStackTrace(cl.getErr());
+            cl.getErr().flush();
+            return FAILED;
+        }
+
+        /** The one-line message for an exception caused by the input, or null for a bug. */
+        static String userMessage(Exception e) {
+            if (e instanceof UserError || e instanceof Npy.FormatException || e instanceof NonlinException
+                    || e instanceof IllegalArgumentException) {
+                return e.getMessage();
+            }
+            if (e instanceof IOException io) {
+                return describe(io);
+            }
+            return null;
+        }
+    }
+
+    /** An I/O error as "file: reason", e.g. "x.npy: no such file". */
+    static String describe(IOException e) {
+        if (e instanceof NoSuchFileException f) {
+            return f.getFile() + ": no such file";
+        }
+        if (e instanceof AccessDeniedException f) {
+            return f.getFile() + ": permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getFile() != null) {
+            return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : e.getClass().getSimpleName());
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** The jar's Implementation-Version when packaged with one, else "development build". */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"nonlin " + version(), "Java " + System.getProperty("java.version")
+                    + " (" + System.getProperty("java.vendor") + ")"};
+        }
+
+        static String version() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return v != null ? v : "(development build)";
+        }
+    }
+}

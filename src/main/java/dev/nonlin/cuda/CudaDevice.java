@@ -1,0 +1,199 @@
+package dev.nonlin.cuda;
+
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUjit_option;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JITOptions;
+import jcuda.driver.JCudaDriver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One GPU: its primary context, the loaded PTX modules and a cache of kernel handles.
+ *
+ * <p>Contexts are per thread in the driver API, and pools or virtual threads move work between OS
+ * threads, so every public GPU entry calls {@link #makeCurrent()} first.
+ */
+final class CudaDevice {
+
+    /** The PTX modules the build puts on the classpath, one per {@code cuda/*.cu}. */
+    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu");
+    /** Where the build puts them. */
+    static final String PTX_DIR = "/dev/nonlin/cuda/ptx/";
+
+    final CUdevice device = new CUdevice();
+    final CUcontext context = new CUcontext();
+    final int ordinal;
+    final String name;
+    final int ccMajor;
+    final int ccMinor;
+    final int smCount;
+    final long totalMemory;
+    final int driverVersion;
+    /** Which PTX variant loaded, e.g. "pointwise.ptx (ISA 9.0)". */
+    final String loaded;
+
+    private final Map<String, CUmodule> modules = new LinkedHashMap<>();
+    private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
+
+    /** Opens device {@code ordinal} and loads every module; throws with the reason on failure. */
+    CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        int[] v = new int[1];
+        Cuda.call("cuDriverGetVersion", () -> JCudaDriver.cuDriverGetVersion(v));
+        driverVersion = v[0];
+        Cuda.call("cuDeviceGet " + ordinal, () -> JCudaDriver.cuDeviceGet(device, ordinal));
+        byte[] nameBytes = new byte[256];
+        Cuda.call("cuDeviceGetName", () -> JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device));
+        int len = 0;
+        while (len < nameBytes.length && nameBytes[len] != 0) {
+            len++;
+        }
+        name = new String(nameBytes, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
+        ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        long[] mem = new long[1];
+        Cuda.call("cuDeviceTotalMem", () -> JCudaDriver.cuDeviceTotalMem(mem, device));
+        totalMemory = mem[0];
+        Cuda.call("cuDevicePrimaryCtxRetain", () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
+        makeCurrent();
+        List<String> variants = new ArrayList<>();
+        for (String m : MODULES) {
+            variants.add(load(m));
+        }
+        loaded = String.join(", ", variants);
+    }
+
+    private int attribute(int attr) {
+        int[] a = new int[1];
+        Cuda.call("cuDeviceGetAttribute " + attr, () -> JCudaDriver.cuDeviceGetAttribute(a, attr, device));
+        return a[0];
+    }
+
+    /** Makes the primary context current on the calling thread. */
+    void makeCurrent() {
+        Cuda.call("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
+    }
+
+    /**
+     * Loads one module. The build ships the PTX that nvcc wrote ({@code name.ptx}, ISA 9.0: CUDA 13
+     * drivers) and, where it could, a copy with its {@code .version} lowered for CUDA 12 drivers
+     * ({@code name.cuda12.ptx}); the driver version picks the order, and every failure's JIT log is
+     * kept for the reason.
+     */
+    private String load(String module) {
+        List<String> candidates = driverVersion >= 13000
+                ? List.of(module + ".ptx", module + ".cuda12.ptx")
+                : List.of(module + ".cuda12.ptx", module + ".ptx");
+        List<String> failures = new ArrayList<>();
+        for (String file : candidates) {
+            byte[] ptx = resource(file);
+            if (ptx == null) {
+                continue;
+            }
+            ByteBuffer direct = ByteBuffer.allocateDirect(ptx.length + 1);   // NUL-terminated, outside the heap
+            direct.put(ptx).put((byte) 0).flip();
+            JITOptions jit = new JITOptions();
+            jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[8192]);
+            jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, 8192);
+            CUmodule m = new CUmodule();
+            int r;
+            try {
+                r = JCudaDriver.cuModuleLoadDataJIT(m, Pointer.to(direct), jit);
+            } catch (jcuda.CudaException e) {
+                failures.add(file + ": " + e.getMessage() + jitLog(jit));
+                continue;
+            }
+            if (r != jcuda.driver.CUresult.CUDA_SUCCESS) {
+                failures.add(file + ": " + jcuda.driver.CUresult.stringFor(r) + jitLog(jit));
+                continue;
+            }
+            modules.put(module, m);
+            return file + " (ISA " + isa(ptx) + ")";
+        }
+        if (failures.isEmpty()) {
+            throw new IllegalStateException("no PTX in this build (" + PTX_DIR + module
+                    + ".ptx is missing: nvcc was not found when the jar was built)");
+        }
+        throw new IllegalStateException("PTX module " + module + " does not load on driver "
+                + versionString(driverVersion) + ": " + String.join("; ", failures));
+    }
+
+    private static String jitLog(JITOptions jit) {
+        try {
+            String log = jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
+            return log == null || log.isBlank() ? "" : " (JIT log: " + log.strip() + ")";
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** The {@code .version} line of a PTX file. */
+    static String isa(byte[] ptx) {
+        String head = new String(ptx, 0, Math.min(ptx.length, 4096), java.nio.charset.StandardCharsets.US_ASCII);
+        for (String line : head.split("\n")) {
+            String l = line.strip();
+            if (l.startsWith(".version")) {
+                return l.substring(".version".length()).strip();
+            }
+        }
+        return "?";
+    }
+
+    static byte[] resource(String file) {
+        try (InputStream in = CudaDevice.class.getResourceAsStream(PTX_DIR + file)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Whether the jar carries any PTX at all. */
+    static boolean hasPtx() {
+        return CudaDevice.class.getResource(PTX_DIR + MODULES.get(0) + ".ptx") != null;
+    }
+
+    /** A kernel by name, looked up once in whichever module defines it. */
+    CUfunction function(String kernel) {
+        CUfunction f = functions.get(kernel);
+        if (f != null) {
+            return f;
+        }
+        for (CUmodule m : modules.values()) {
+            CUfunction g = new CUfunction();
+            int r;
+            try {
+                r = JCudaDriver.cuModuleGetFunction(g, m, kernel);
+            } catch (jcuda.CudaException e) {
+                continue;   // CUDA_ERROR_NOT_FOUND in this module
+            }
+            if (r == jcuda.driver.CUresult.CUDA_SUCCESS) {
+                functions.put(kernel, g);
+                return g;
+            }
+        }
+        throw new CudaError("cuModuleGetFunction " + kernel, "CUDA_ERROR_NOT_FOUND", false, null);
+    }
+
+    static String versionString(int v) {
+        return (v / 1000) + "." + (v % 1000) / 10;
+    }
+
+    String describe() {
+        return String.format(Locale.ROOT, "%s (sm_%d%d, %d SMs, %.1f GiB), driver %s, PTX %s",
+                name, ccMajor, ccMinor, smCount, totalMemory / (1024.0 * 1024 * 1024), versionString(driverVersion), loaded);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.nonlin.cuda;
+
+import dev.nonlin.Activation;
+import dev.nonlin.Activations;
+import dev.nonlin.Backend;
+import dev.nonlin.Backends;
+import dev.nonlin.Contract;
+import dev.nonlin.Contract.Worst;
+import dev.nonlin.Tensor;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GPU against CPU, for every catalogue entry × sizes × forward/backward/in place × tensor and
+ * host-array paths, under the numerics contract. Outputs are poisoned with NaN first, so an
+ * unwritten element fails. Skipped (not failed) where CUDA is unusable; the reason is printed.
+ */
+@Tag("gpu")
+class CudaDifferentialTest {
+
+    static final int[] SIZES = {0, 1, 31, 32, 33, 1023, 1025, 1_000_003, (1 << 24) + 1};
+
+    @BeforeAll
+    static void requireCuda() {
+        Assumptions.assumeTrue(CudaSupport.isAvailable(), () -> "CUDA unavailable: " + CudaSupport.unavailabilityCause());
+    }
+
+    static Stream<Arguments> cases() {
+        return Activations.all().stream().flatMap(f -> IntStream.of(SIZES).mapToObj(n -> Arguments.of(f, n)));
+    }
+
+    /** Rows × cols for a size: row-wise functions get rows of 1025 (or fewer), the rest one row. */
+    static int[] shape(Activation f, int n) {
+        if (!f.rowWise() && !(f instanceof Activation.PRelu)) {
+            return new int[] {1, n};
+        }
+        for (int cols : new int[] {1025, 1023, 33, 31, 1}) {
+            if (n % cols == 0 && n > 0) {
+                return new int[] {n / cols, cols};
+            }
+        }
+        return new int[] {n == 0 ? 0 : 1, n};
+    }
+
+    static float[] inputs(int n, long salt) {
+        float[] special = Contract.specialValues();
+        float[] r = Contract.randomValues(new Random(Contract.SEED ^ salt), n);
+        System.arraycopy(special, 0, r, 0, Math.min(n, special.length));
+        return r;
+    }
+
+    @ParameterizedTest(name = "{0} n={1}")
+    @MethodSource("cases")
+    void gpuMatchesCpu(Activation f, int n) {
+        Backend gpu = CudaSupport.backend();
+        Backend cpu = Backends.cpu();
+        int[] s = shape(f, n);
+        int rows = s[0];
+        int cols = s[1];
+        float[] x = inputs(n, 1);
+        float[] dy = inputs(n, 2);
+        float[] yCpu = new float[n];
+        float[] dxCpu = new float[n];
+        cpu.forward(f, x, 0, yCpu, 0, rows, cols);
+        cpu.backward(f, x, 0, dy, 0, dxCpu, 0, rows, cols);
+
+        // host arrays, with an offset
+        float[] y = poisoned(n + 3);
+        gpu.forward(f, x, 0, y, 3, rows, cols);
+        compare(f + " forward (float[]) n=" + n, x, Arrays.copyOfRange(y, 3, n + 3), yCpu, null, false);
+        float[] dx = poisoned(n);
+        gpu.backward(f, x, 0, dy, 0, dx, 0, rows, cols);
+        compare(f + " backward (float[]) n=" + n, x, dx, dxCpu, dy, true);
+        float[] inPlace = x.clone();
+        gpu.forwardInPlace(f, inPlace, 0, rows, cols);
+        compare(f + " forward in place n=" + n, x, inPlace, yCpu, null, false);
+
+        // tensors
+        try (Tensor tx = gpu.tensor(x, rows, cols); Tensor ty = gpu.tensor(poisoned(n), rows, cols);
+             Tensor tdy = gpu.tensor(dy, rows, cols); Tensor tdx = gpu.tensor(poisoned(n), rows, cols)) {
+            gpu.forward(f, tx, ty);
+            compare(f + " forward (tensor) n=" + n, x, ty.toArray(), yCpu, null, false);
+            gpu.backward(f, tx, tdy, tdx);
+            compare(f + " backward (tensor) n=" + n, x, tdx.toArray(), dxCpu, dy, true);
+            if (f.backwardFromOutput()) {
+                float[] dxFromY = new float[n];
+                cpu.backwardFromOutput(f, yCpu, 0, dy, 0, dxFromY, 0, rows, cols);
+                try (Tensor tyc = gpu.tensor(yCpu, rows, cols)) {
+                    gpu.backwardFromOutput(f, tyc, tdy, tdx);
+                    compare(f + " backward from output (tensor) n=" + n, yCpu, tdx.toArray(), dxFromY, dy, true);
+                }
+            }
+            gpu.backward(f, tx, tdy, tdy);   // dx == dy in place
+            compare(f + " backward in place (tensor) n=" + n, x, tdy.toArray(), dxCpu, dy, true);
+        }
+    }
+
+    private static float[] poisoned(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
+    }
+
+    /** GPU and CPU each meet the contract, so they may differ by the sum of their bounds. */
+    private static void compare(String what, float[] x, float[] got, float[] cpu, float[] dy, boolean backward) {
+        Worst w = new Worst();
+        for (int i = 0; i < got.length; i++) {
+            double e = backward ? Contract.backwardUlps(got[i], cpu[i], 2 * dy[i]) : Contract.ulps(got[i], cpu[i]);
+            w.offer(e, i, x[i], cpu[i], got[i]);
+        }
+        double bound = 2 * (backward ? Contract.BACKWARD_ULPS : Contract.FORWARD_ULPS);
+        assertTrue(got.length == 0 || w.err <= bound, () -> w.describe(what));
+    }
+
+    @Test
+    void preluLearnedAlphaMatchesCpuAndIsDeterministic() {
+        Backend gpu = CudaSupport.backend();
+        Backend cpu = Backends.cpu();
+        int rows = 4097;
+        int cols = 33;
+        int n = rows * cols;
+        float[] x = inputs(n, 3);
+        float[] dy = inputs(n, 4);
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(x[i]) || Math.abs(x[i]) > 1e3f) {
+                x[i] = 0.5f;
+            }
+            if (!Float.isFinite(dy[i]) || Math.abs(dy[i]) > 1e3f) {
+                dy[i] = 0.25f;
+            }
+        }
+        float[] alpha = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            alpha[c] = 0.02f * c;
+        }
+        float[] dxC = new float[n];
+        float[] daC = new float[cols];
+        cpu.preluBackward(x, 0, alpha, dy, 0, dxC, 0, daC, rows, cols);
+        float[] dxG = poisoned(n);
+        float[] daG = poisoned(cols);
+        gpu.preluBackward(x, 0, alpha, dy, 0, dxG, 0, daG, rows, cols);
+        assertArrayEquals(dxC, dxG, "dx");
+        for (int c = 0; c < cols; c++) {
+            assertEquals(daC[c], daG[c], 1e-5 * Math.max(1, Math.abs(daC[c])), "dα[" + c + "]");
+        }
+        float[] again = new float[cols];
+        gpu.preluBackward(x, 0, alpha, dy, 0, new float[n], 0, again, rows, cols);
+        assertArrayEquals(daG, again, "dα is bitwise the same on every run");
+    }
+
+    @Test
+    void repeatedUseDoesNotGrowMemory() {
+        CudaBackend gpu = CudaSupport.backend();
+        Activation f = Activation.gelu();
+        float[] x = inputs(1 << 20, 5);
+        for (int i = 0; i < 3; i++) {   // warm up: staging buffers and the module are allocated once
+            try (Tensor t = gpu.tensor(x)) {
+                gpu.forward(f, t, t);
+            }
+            gpu.forward(f, x, new float[x.length]);
+        }
+        long before = gpu.memoryInfo()[0];
+        long inUse = gpu.bytesInUse();
+        for (int i = 0; i < 200; i++) {
+            try (Tensor t = gpu.tensor(x)) {
+                gpu.forward(f, t, t);
+            }
+            gpu.forward(f, x, new float[x.length]);
+        }
+        gpu.synchronize();
+        assertEquals(inUse, gpu.bytesInUse(), "bytes held by live tensors");
+        long after = gpu.memoryInfo()[0];
+        assertTrue(before - after < (64L << 20), "free device memory fell by " + (before - after) + " bytes");
+    }
+
+    @Test
+    void autoChoosesTheGpu() {
+        assertEquals("cuda", Backends.auto().name(), Backends.report().toString());
+    }
+}
