@@ -165,7 +165,7 @@ final class Demo {
 
     // ------------------------------------------------------------------ checks against float64
 
-    private static Worst checkForward(Activation f, float[] x, float[] y, int n) {
+    static Worst checkForward(Activation f, float[] x, float[] y, int n) {
         return blocks(n).mapToObj(b -> {
             Worst w = new Worst();
             for (int i = b * CHECK_BLOCK, end = Math.min(n, i + CHECK_BLOCK); i < end; i++) {
@@ -176,7 +176,7 @@ final class Demo {
         }).reduce(new Worst(), Worst::max);
     }
 
-    private static Worst checkBackward(Activation f, float[] x, float[] dy, float[] dx, int n) {
+    static Worst checkBackward(Activation f, float[] x, float[] dy, float[] dx, int n) {
         return blocks(n).mapToObj(b -> {
             Worst w = new Worst();
             for (int i = b * CHECK_BLOCK, end = Math.min(n, i + CHECK_BLOCK); i < end; i++) {
@@ -188,7 +188,7 @@ final class Demo {
         }).reduce(new Worst(), Worst::max);
     }
 
-    private static Worst checkRowsForward(Activation f, float[] x, float[] y, int rows, int cols) {
+    static Worst checkRowsForward(Activation f, float[] x, float[] y, int rows, int cols) {
         return IntStream.range(0, rows).parallel().mapToObj(r -> {
             double[] exact = new double[cols];
             Reference.forwardRow(f, x, r * cols, exact, cols);
@@ -202,7 +202,7 @@ final class Demo {
         }).reduce(new Worst(), Worst::max);
     }
 
-    private static Worst checkRowsBackward(Activation f, float[] x, float[] dy, float[] dx, int rows, int cols) {
+    static Worst checkRowsBackward(Activation f, float[] x, float[] dy, float[] dx, int rows, int cols) {
         return IntStream.range(0, rows).parallel().mapToObj(r -> {
             double[] yr = new double[cols];
             double[] exact = new double[cols];
