@@ -180,7 +180,8 @@ public final class Scalar {
             }
             case SWISH -> {
                 // y' = s + βx·σ'(βx); σ'(βx) = 0 only where βx·σ'(βx) is 0 in double too.
-                double z = p0 == 0 ? 0.0 : p0 * x;
+                // β = 0: z = 0 even for x = ±∞ (not 0·∞), but NaN stays NaN.
+                double z = p0 == 0 ? keepNaN(x, 0.0) : p0 * x;
                 double ds = sigmoidPrime(z);
                 yield sigmoid(z) + (ds == 0 ? 0.0 : z * ds);
             }

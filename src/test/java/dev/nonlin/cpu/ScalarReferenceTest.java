@@ -146,6 +146,9 @@ class ScalarReferenceTest {
         same(0.0, der("hardsigmoid", -3));
         assertEquals(-0.5, der("hardswish", -3));
         assertEquals(1.5, der("hardswish", 3));
+        // swish with β = 0 is x/2: its derivative is ½ everywhere, even at ±∞, but NaN stays NaN
+        assertEquals(0.5, der("swish(beta=0)", Double.POSITIVE_INFINITY));
+        assertTrue(Double.isNaN(der("swish(beta=0)", Double.NaN)));
         // softplus switches to linear when βx > threshold, tested on the input
         assertEquals(25.0, fwd("softplus(beta=1,threshold=20)", 25));
         assertEquals(1.0, der("softplus(beta=1,threshold=20)", 20.5));

@@ -1,0 +1,383 @@
+// kernel_emu.cpp: runs the real kernels of cuda/*.cu on the CPU through cuda_host_emu.h and
+// checks their launch logic, which the host driver (per-element math) does not reach:
+//   - pointwise: every kernel of the list, sizes around the float4 width, misaligned pointers
+//     (the scalar path), grids smaller than the data (the grid-stride loop), in place; the
+//     result must equal the per-element function bit for bit, and nothing outside [0, n) may be
+//     written;
+//   - softmax/log_softmax: warp-per-row (cols <= 1024) and block-per-row (cols > 1024), in place,
+//     against the sequential passes of the host driver (a different summation order, so within
+//     the contract, not bitwise);
+//   - PReLU: α per channel and one α, forward and dx per element, dα through the two-kernel
+//     reductions, which must give the same bits for every grid size.
+// Prints one line per failure and a closing "N passed, M failed"; exits 1 on any failure.
+// Build: g++ -std=c++20 -O1 -pthread -I cuda/include cuda/test/kernel_emu.cpp
+#include "cuda_host_emu.h"
+
+#include "../pointwise.cu"
+#include "../prelu.cu"
+#include "../softmax.cu"
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+
+namespace {
+
+int passed = 0;
+int failed = 0;
+
+void check(bool ok, const std::string& what) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        std::printf("FAIL %s\n", what.c_str());
+    }
+}
+
+constexpr uint32_t POISON = 0x7fc0dead;   // a NaN no kernel produces: unwritten elements show
+
+float poison() {
+    float f;
+    std::memcpy(&f, &POISON, sizeof f);
+    return f;
+}
+
+bool is_poison(float a);
+
+/** Bitwise equal, or both a NaN that a kernel could produce (not the poison). */
+bool same_bits(float a, float b) {
+    return std::memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b && !is_poison(a) && !is_poison(b));
+}
+
+bool is_poison(float a) {
+    return std::memcmp(&a, &POISON, sizeof a) == 0;
+}
+
+std::vector<float> inputs(size_t n, unsigned seed) {
+    std::mt19937 r(seed);
+    std::uniform_real_distribution<float> u(-20.0f, 20.0f);
+    std::vector<float> v(n);
+    const float special[] = {0.0f, -0.0f, NAN, INFINITY, -INFINITY, 1e-40f, -88.7f, 3.0f, -3.0f, 6.0f, 1e30f};
+    for (size_t i = 0; i < n; i++) {
+        v[i] = i % 7 == 3 ? special[(i / 7) % (sizeof special / sizeof special[0])] : u(r);
+    }
+    return v;
+}
+
+// ------------------------------------------------------------------ pointwise
+
+using Fwd = void (*)(const float*, float*, long long, float, float);
+using Bwd = void (*)(const float*, const float*, float*, long long, float, float);
+
+struct Pointwise {
+    const char* name;
+    nonlin::Op op;
+    Fwd forward;
+    Bwd backward;
+    Bwd from_output;
+};
+
+#define NL_EMU_FO_0(name) nullptr
+#define NL_EMU_FO_1(name) name##_backward_from_output_f32
+#define NL_EMU_ENTRY(OP, name, F, fo) \
+    {#name, nonlin::Op::OP, name##_forward_f32, name##_backward_f32, NL_EMU_FO_##fo(name)},
+const Pointwise POINTWISE[] = {NONLIN_ELEMENTWISE(NL_EMU_ENTRY)};
+
+void pointwise_case(const Pointwise& k, long long n, int offset, unsigned grid, unsigned block, bool in_place) {
+    const float p0 = 0.3f;   // valid for every parameterised function (celu needs α ≠ 0, softplus β > 0)
+    const float p1 = 2.5f;   // hardtanh(0.3, 2.5), softplus threshold 2.5
+    std::string tag = std::string(k.name) + " n=" + std::to_string(n) + " off=" + std::to_string(offset)
+            + " grid=" + std::to_string(grid) + "x" + std::to_string(block) + (in_place ? " in place" : "");
+    size_t pad = 8;
+    std::vector<float> xs = inputs(n + 2 * pad, (unsigned) n * 31 + offset);
+    std::vector<float> dys = inputs(n + 2 * pad, (unsigned) n * 17 + 5);
+    // forward
+    std::vector<float> x = xs;
+    std::vector<float> y(n + 2 * pad, poison());
+    float* out = in_place ? x.data() + pad + offset : y.data() + pad + offset;
+    emu::launch(k.forward, grid, block, (const float*) x.data() + pad + offset, out, n, p0, p1);
+    bool ok = true;
+    for (long long i = 0; i < n; i++) {
+        float want = nonlin::nonlin_forward_f32(k.op, p0, p1, xs[pad + offset + i]);
+        ok &= same_bits(out[i], want) && !is_poison(out[i]);
+    }
+    if (!in_place) {
+        for (size_t i = 0; i < y.size(); i++) {
+            if ((long long) i < (long long) pad + offset || (long long) i >= (long long) pad + offset + n) {
+                ok &= is_poison(y[i]);
+            }
+        }
+    }
+    check(ok, tag + " forward");
+    // backward
+    std::vector<float> dy = dys;
+    std::vector<float> dx(n + 2 * pad, poison());
+    float* g = dy.data() + pad + offset;
+    float* d = in_place ? g : dx.data() + pad + offset;
+    emu::launch(k.backward, grid, block, (const float*) xs.data() + pad + offset, (const float*) g, d, n, p0, p1);
+    ok = true;
+    for (long long i = 0; i < n; i++) {
+        float want = nonlin::nonlin_backward_f32(k.op, p0, p1, xs[pad + offset + i], dys[pad + offset + i]);
+        ok &= same_bits(d[i], want) && !is_poison(d[i]);
+    }
+    check(ok, tag + " backward");
+    if (k.from_output) {
+        std::vector<float> dy2 = dys;
+        std::vector<float> dx2(n + 2 * pad, poison());
+        float* g2 = dy2.data() + pad + offset;
+        float* d2 = in_place ? g2 : dx2.data() + pad + offset;
+        emu::launch(k.from_output, grid, block, (const float*) xs.data() + pad + offset, (const float*) g2, d2, n, p0, p1);
+        ok = true;
+        for (long long i = 0; i < n; i++) {
+            float want = nonlin::nonlin_backward_from_output_f32(k.op, p0, p1, xs[pad + offset + i], dys[pad + offset + i]);
+            ok &= same_bits(d2[i], want) && !is_poison(d2[i]);
+        }
+        check(ok, tag + " backward_from_output");
+    }
+}
+
+void pointwise() {
+    for (const Pointwise& k : POINTWISE) {
+        pointwise_case(k, 0, 0, 1, 32, false);
+        pointwise_case(k, 1, 0, 1, 32, false);
+        pointwise_case(k, 7, 0, 2, 32, false);
+        pointwise_case(k, 7, 1, 2, 32, false);      // misaligned: the scalar path
+        pointwise_case(k, 1029, 0, 3, 64, false);   // the grid-stride loop, float4 body and a tail of 1
+        pointwise_case(k, 1029, 2, 3, 64, true);
+        pointwise_case(k, 1031, 0, 2, 96, true);
+    }
+}
+
+// ------------------------------------------------------------------ softmax
+
+/** The host driver's sequential passes: the reference order. */
+void row_reference(bool log, const float* x, const float* dy, long long n, double* y, double* dx) {
+    double m = -INFINITY;
+    for (long long i = 0; i < n; i++) {
+        m = nonlin::row_max(m, x[i]);
+    }
+    double c = 0, s = 0;
+    for (long long i = 0; i < n; i++) {
+        c += nonlin::row_is_max(x[i], m);
+        s += nonlin::row_exp_term(x[i], m);
+    }
+    double k = nonlin::row_scale(log, m, c, s);
+    double dot = 0;
+    for (long long i = 0; i < n; i++) {
+        y[i] = nonlin::row_y(log, m, k, x[i]);
+        dot += nonlin::row_dot_term(log, y[i], dy[i]);
+    }
+    for (long long i = 0; i < n; i++) {
+        dx[i] = nonlin::row_dx(log, y[i], dy[i], dot);
+    }
+}
+
+double ulp_of(double v) {
+    float f = (float) v;
+    if (std::isinf(f)) {
+        f = 3.4028235e38f;
+    }
+    return std::nextafter(std::fabs(f), INFINITY) - std::fabs(f);
+}
+
+bool close(float got, double want, double slack, double ulps) {
+    if (want != want || got != got) {
+        return want != want && got != got && !is_poison(got);
+    }
+    if (std::isinf(want) || std::isinf(got)) {
+        return (float) want == got;
+    }
+    return std::fabs(got - want) <= slack + ulps * ulp_of(want);
+}
+
+using RowFwd = void (*)(const float*, float*, long long, long long);
+using RowBwd = void (*)(const float*, const float*, float*, long long, long long);
+
+void softmax_case(bool log, long long rows, long long cols, unsigned grid, unsigned block, bool in_place, int special) {
+    RowFwd fwd = log ? log_softmax_forward_f32 : softmax_forward_f32;
+    RowBwd bwd = log ? log_softmax_backward_f32 : softmax_backward_f32;
+    RowBwd bwo = log ? log_softmax_backward_from_output_f32 : softmax_backward_from_output_f32;
+    std::string tag = std::string(log ? "log_softmax" : "softmax") + " " + std::to_string(rows) + "x"
+            + std::to_string(cols) + " grid=" + std::to_string(grid) + "x" + std::to_string(block)
+            + (in_place ? " in place" : "") + " special=" + std::to_string(special);
+    size_t n = (size_t) (rows * cols);
+    std::mt19937 r((unsigned) (rows * 131 + cols + special));
+    std::normal_distribution<float> g(0.0f, 5.0f);
+    std::vector<float> x(n), dy(n);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = g(r);
+        dy[i] = g(r) / 5.0f;
+    }
+    if (special && cols > 0) {
+        for (long long row = 0; row < rows; row++) {
+            float* xr = x.data() + row * cols;
+            switch ((row + special) % 5) {
+                case 0: xr[cols / 2] = NAN; break;
+                case 1: for (long long i = 0; i < cols; i++) xr[i] = -INFINITY; break;
+                case 2: xr[0] = INFINITY; xr[cols - 1] = INFINITY; break;
+                case 3: xr[cols - 1] = -INFINITY; xr[0] = 60.0f; break;
+                default: for (long long i = 0; i < cols; i++) xr[i] = 1.5f; break;   // all ties
+            }
+        }
+    }
+    std::vector<double> ey(n), edx(n);
+    std::vector<double> l1(rows, 0.0);
+    for (long long row = 0; row < rows; row++) {
+        row_reference(log, x.data() + row * cols, dy.data() + row * cols, cols, ey.data() + row * cols,
+                      edx.data() + row * cols);
+        for (long long i = 0; i < cols; i++) {
+            l1[row] += std::fabs(dy[row * cols + i]);
+        }
+    }
+    // forward
+    std::vector<float> xin = x;
+    std::vector<float> y(n, poison());
+    float* out = in_place ? xin.data() : y.data();
+    emu::launch(fwd, grid, block, (const float*) xin.data(), out, rows, cols);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        ok &= close(out[i], ey[i], 0.0, 2.0);
+    }
+    check(ok, tag + " forward");
+    std::vector<float> yf(out, out + n);
+    // backward from x
+    std::vector<float> g1 = dy;
+    std::vector<float> dx(n, poison());
+    float* d = in_place ? g1.data() : dx.data();
+    emu::launch(bwd, grid, block, (const float*) x.data(), (const float*) g1.data(), d, rows, cols);
+    ok = true;
+    for (size_t i = 0; i < n; i++) {
+        ok &= close(d[i], edx[i], 0x1p-23 * l1[i / cols], 8.0);
+    }
+    check(ok, tag + " backward");
+    // backward from the output: against the same formula in double from the float y
+    std::vector<float> g2 = dy;
+    std::vector<float> dx2(n, poison());
+    float* d2 = in_place ? g2.data() : dx2.data();
+    emu::launch(bwo, grid, block, (const float*) yf.data(), (const float*) g2.data(), d2, rows, cols);
+    ok = true;
+    for (long long row = 0; row < rows; row++) {
+        double dot = 0;
+        for (long long i = 0; i < cols; i++) {
+            dot += nonlin::row_dot_term(log, yf[row * cols + i], dy[row * cols + i]);
+        }
+        for (long long i = 0; i < cols; i++) {
+            size_t e = row * cols + i;
+            ok &= close(d2[e], nonlin::row_dx(log, yf[e], dy[e], dot), 0x1p-23 * l1[row], 8.0);
+        }
+    }
+    check(ok, tag + " backward_from_output");
+}
+
+void softmax() {
+    for (bool log : {false, true}) {
+        softmax_case(log, 0, 5, 1, 64, false, 0);
+        softmax_case(log, 3, 0, 1, 64, false, 0);
+        softmax_case(log, 1, 1, 1, 32, false, 0);
+        softmax_case(log, 5, 33, 1, 64, false, 0);     // 2 warps for 5 rows: the row loop
+        softmax_case(log, 9, 100, 2, 64, true, 0);
+        softmax_case(log, 10, 37, 2, 64, false, 1);    // the special rows, warp mode
+        softmax_case(log, 4, 1024, 1, 32, false, 0);   // the longest warp row
+        softmax_case(log, 3, 1025, 2, 64, false, 0);   // block mode, 2 blocks for 3 rows
+        softmax_case(log, 5, 3000, 2, 96, true, 2);    // block mode, special rows, in place
+        softmax_case(log, 2, 2049, 1, 128, false, 0);
+    }
+    // a block size that is not a multiple of 32 must not write anything (documented)
+    std::vector<float> x(64, 1.0f), y(64, poison());
+    emu::launch(softmax_forward_f32, 1, 48, (const float*) x.data(), y.data(), 2LL, 32LL);
+    bool untouched = true;
+    for (float v : y) {
+        untouched &= is_poison(v);
+    }
+    check(untouched, "softmax with blockDim 48 writes nothing");
+}
+
+// ------------------------------------------------------------------ prelu
+
+void prelu_case(long long rows, long long cols, long long nalpha, long long rows_per_chunk, long long chunk) {
+    std::string tag = "prelu " + std::to_string(rows) + "x" + std::to_string(cols) + " nalpha=" + std::to_string(nalpha);
+    long long n = rows * cols;
+    std::vector<float> x = inputs(n, (unsigned) (n + nalpha));
+    std::vector<float> dy = inputs(n, (unsigned) (n * 3 + 1));
+    for (float& v : dy) {
+        if (!std::isfinite(v)) {
+            v = 0.5f;   // keep dα finite, so that its value is checked
+        }
+    }
+    for (float& v : x) {
+        if (!std::isfinite(v)) {
+            v = -1.0f;
+        }
+    }
+    std::vector<float> alpha(nalpha);
+    for (long long a = 0; a < nalpha; a++) {
+        alpha[a] = 0.05f * (float) (a % 7) - 0.1f;
+    }
+    std::vector<float> y(n, poison()), dx(n, poison());
+    emu::launch(prelu_alpha_forward_f32, 2, 64, (const float*) x.data(), (const float*) alpha.data(), y.data(), n, cols, nalpha);
+    emu::launch(prelu_alpha_backward_f32, 3, 32, (const float*) x.data(), (const float*) alpha.data(), (const float*) dy.data(),
+                dx.data(), n, cols, nalpha);
+    bool ok = true;
+    std::vector<double> exact(nalpha, 0.0), mag(nalpha, 0.0);
+    for (long long i = 0; i < n; i++) {
+        long long a = nalpha == 1 ? 0 : i % cols;
+        ok &= same_bits(y[i], nonlin::forward_f32<nonlin::PRelu>(x[i], alpha[a], 0.0f));
+        ok &= same_bits(dx[i], nonlin::backward_f32<nonlin::PRelu>(x[i], dy[i], alpha[a], 0.0f));
+        double t = nonlin::PRelu::dalpha_term(x[i], dy[i]);
+        exact[a] += t;
+        mag[a] += std::fabs(t);
+    }
+    check(ok, tag + " forward and dx");
+    std::vector<float> first;
+    for (unsigned grid : {1u, 2u, 5u}) {
+        std::vector<float> da(nalpha, poison());
+        if (nalpha == 1) {
+            long long chunks = (n + chunk - 1) / chunk;
+            std::vector<double> partial(chunks > 0 ? chunks : 1, 0.0);
+            emu::launch(prelu_dalpha_single_partial_f32, grid, 64, (const float*) x.data(), (const float*) dy.data(),
+                        partial.data(), n, chunk);
+            emu::launch(prelu_dalpha_single_finish_f32, 1, 64, (const double*) partial.data(), da.data(), chunks);
+        } else {
+            long long chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+            std::vector<double> partial(chunks * cols > 0 ? chunks * cols : 1, 0.0);
+            emu::launch(prelu_dalpha_channels_partial_f32, grid, 32, (const float*) x.data(), (const float*) dy.data(),
+                        partial.data(), rows, cols, rows_per_chunk);
+            emu::launch(prelu_dalpha_channels_finish_f32, grid, 32, (const double*) partial.data(), da.data(), chunks, cols);
+        }
+        ok = true;
+        for (long long a = 0; a < nalpha; a++) {
+            ok &= close(da[a], exact[a], 0x1p-23 * mag[a], 8.0);
+        }
+        check(ok, tag + " dα grid=" + std::to_string(grid));
+        if (first.empty()) {
+            first = da;
+        } else {
+            bool same = true;
+            for (long long a = 0; a < nalpha; a++) {
+                same &= same_bits(first[a], da[a]);
+            }
+            check(same, tag + " dα bitwise equal for grid=" + std::to_string(grid));
+        }
+    }
+}
+
+void prelu() {
+    prelu_case(1, 1, 1, 4, 16);
+    prelu_case(37, 5, 5, 4, 16);
+    prelu_case(37, 5, 1, 4, 16);
+    prelu_case(3, 70, 70, 2, 16);
+    prelu_case(200, 3, 1, 16, 100);
+    prelu_case(200, 3, 3, 16, 100);
+}
+
+}  // namespace
+
+int main() {
+    pointwise();
+    softmax();
+    prelu();
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
