@@ -20,7 +20,7 @@ CP="$dir/test-classes:$(ls "$dir"/lib/*.jar | tr '\n' ':')"
 echo "== nonlin info" | tee "$OUT/info.txt"
 $JAVA -cp "$CP" dev.nonlin.cli.Main info 2>&1 | tee -a "$OUT/info.txt"
 
-echo "== JUnit: the GPU suite, then everything else"
+echo "== JUnit: the GPU suite"
 $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --include-tag gpu \
     --reports-dir "$OUT/junit-gpu" --details=summary --disable-banner 2>&1 | tail -60 | tee "$OUT/junit-gpu.txt"
@@ -30,8 +30,13 @@ echo "== nonlin check --backend cuda"
 $JAVA -cp "$CP" dev.nonlin.cli.Main check --backend cuda 2>&1 | tee "$OUT/check.txt"
 check_rc=${PIPESTATUS[0]}
 
-echo "== nonlin bench --quick"
-$JAVA -cp "$CP" dev.nonlin.cli.Main bench --quick --csv "$OUT/bench.csv" 2>&1 | tee "$OUT/bench.txt"
+echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
+$JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$OUT/bandwidth.csv" 2>&1 | tee "$OUT/bandwidth.txt"
+
+echo "== JUnit: everything else (CPU paths, CLI, kernel math on the host)"
+$JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
+    --class-path "$CP" --scan-class-path "$dir/test-classes" --exclude-tag gpu \
+    --reports-dir "$OUT/junit-rest" --details=summary --disable-banner 2>&1 | tail -30 | tee "$OUT/junit-rest.txt"
 
 echo "gpu suite rc=$gpu_rc, check rc=$check_rc" | tee "$OUT/summary.txt"
 [ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ]

@@ -3,6 +3,8 @@ package dev.nonlin.cli;
 import dev.nonlin.Backend;
 import dev.nonlin.Backends;
 import dev.nonlin.cpu.CpuBackend;
+import dev.nonlin.cuda.CudaBackend;
+import dev.nonlin.cuda.CudaSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,6 +61,18 @@ final class InfoCommand implements Callable<Integer> {
             effective = "error: " + e.getMessage();
         }
         line(out, "using", effective);
+        if (CudaSupport.isAvailable()) {
+            CudaBackend gpu = CudaSupport.backend();
+            long[] mem = gpu.memoryInfo();
+            line(out, "gpu", gpu.description());
+            line(out, "memory", String.format(java.util.Locale.ROOT, "%.2f GiB free of %.2f GiB; nonlin tensors hold %d bytes",
+                    mem[0] / (double) (1L << 30), mem[1] / (double) (1L << 30), gpu.bytesInUse()));
+            if (gpu.brokenReason() != null) {
+                line(out, "gpu", "out of service: " + gpu.brokenReason());
+            }
+        } else {
+            line(out, "gpu", "none usable: " + CudaSupport.unavailabilityCause());
+        }
         out.println("backends:");
         for (Backends.Availability a : report.backends()) {
             out.printf("  %-5s %s%s%n", a.name(), a.available() ? "available" : "unavailable",
