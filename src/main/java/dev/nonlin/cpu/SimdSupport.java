@@ -36,7 +36,7 @@ final class SimdSupport {
         KERNELS = k;
         REASON = reason;
         if (reason != null) {
-            System.getLogger("dev.nonlin").log(Level.DEBUG, "nonlin: CPU SIMD path off: {0}", reason);
+            System.getLogger("dev.nonlin").log(Level.INFO, "nonlin: CPU SIMD path off, using the scalar path: {0}", reason);
         }
     }
 
