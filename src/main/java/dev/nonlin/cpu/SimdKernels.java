@@ -1,0 +1,933 @@
+package dev.nonlin.cpu;
+
+import dev.nonlin.Activation.Kind;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import static jdk.incubator.vector.VectorOperators.D2F;
+import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LE;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LT;
+import static jdk.incubator.vector.VectorOperators.NE;
+
+/**
+ * The SIMD path on {@code jdk.incubator.vector}: {@link Scalar}'s formulas, lane by lane.
+ *
+ * <p>Loaded by reflection through {@link SimdSupport}, so that a JVM without the module never
+ * touches a Vector API class.
+ *
+ * <p>Two kinds of loop:
+ * <ul>
+ *   <li><b>Piecewise-linear functions</b> (relu, leaky_relu, prelu, hardtanh, relu6, hardsigmoid,
+ *       hardswish, identity, and softsign's forward) run in float lanes of the preferred width.
+ *       They do at most three float roundings, within the contract, and run at memory speed.
+ *   <li><b>Transcendental functions</b> convert float lanes to double lanes (a float vector of half
+ *       the preferred bit size widens to a preferred double vector with the same lane count),
+ *       evaluate Scalar's double formula with the vector {@link #exp} and {@link #expm1} below
+ *       (and erfc's polynomial and a log1p series inline), and round once to float. These agree
+ *       with {@code Math.exp} etc. to a few 1e-16, so the float result is within ½ ULP plus a
+ *       hair of the exact one. {@code VectorOperators.EXP/LOG/TANH} are not used: JDK 17
+ *       promises neither their accuracy nor their speed.
+ * </ul>
+ *
+ * <p>Every loop runs to {@code species.loopBound(n)} and returns how far it got; the caller
+ * finishes the tail with Scalar's loop, so any n and any offsets work. The switch on the kind
+ * is outside the loops, and each loop is a method of its own (a shared loop taking a lambda
+ * would become megamorphic and box its vectors). Vector MIN/MAX follow {@code Math.min/max}
+ * (NaN wins); compare + blend passes NaN through too, since every comparison with NaN is false.
+ *
+ * <p><b>Keeping C2 on the fast path (JDK 17).</b> A vector stays in a register only while C2
+ * inlines everything that touches it and intrinsifies every operation on it. Otherwise it is
+ * boxed: the results stay right, but the loop allocates and runs 5 to 20 times slower, silently.
+ * Each rule below fixed such a case measured here:
+ * <ol>
+ *   <li>C2 refuses to inline one of our methods past 325 bytes of bytecode (FreqInlineSize), or
+ *       once the compilation has created 18000 IR nodes (NodeCountInliningCutoff, fixed in
+ *       product builds), which the Vector API reaches after 35 to 45 operations, about one exp.
+ *       (Its own methods are {@code @ForceInline} and always inline.) So the building blocks
+ *       {@link #exp} and {@link #expm1} call nothing of ours and stay under 325 bytes (hence the
+ *       chained polynomials, written twice), and a function's vector form calls one building
+ *       block, first, then only the Vector API. gelu (erfc and exp) and softplus (exp and
+ *       log1p) need two, so their second is written out in their loop, which has no size limit.
+ *   <li>Loops store through the Vector API directly, not through a helper: a store comes last.
+ *   <li>A non-constant scalar (α, β, bounds) is broadcast before the loop, with
+ *       {@code DoubleVector.broadcast} itself: broadcast inside the loop, it left swish's
+ *       vectors boxed; broadcast through a helper of ours, which runs once per call and so is
+ *       not inlined, the vector's exact class was lost and every operation on it fell back.
+ *   <li>exp does one double-to-long and one long-to-double reinterpretation: a second
+ *       long-to-double one in the same compilation missed its intrinsic.
+ * </ol>
+ * SimdKernelsTest checks that every warm loop allocates nothing. To see why one does, run with
+ * {@code -XX:+UnlockDiagnosticVMOptions -XX:+PrintCompilation -XX:+PrintInlining} (look for
+ * "NodeCountInliningCutoff" or "hot method too big" at level 4) or {@code -XX:+LogCompilation}
+ * (a {@code VectorSupport} {@code <late_inline>} not followed by its {@code <intrinsic>}).
+ */
+final class SimdKernels implements Kernels {
+
+    /** Float lanes for the piecewise-linear functions. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Double lanes for the transcendental functions. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Long lanes of D's shape, for exp's exponent-field arithmetic. */
+    private static final VectorSpecies<Long> L = VectorSpecies.of(long.class, D.vectorShape());
+    /** Float lanes that widen to exactly one {@link #D} vector (half its bit size). */
+    private static final VectorSpecies<Float> FD =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+
+    /**
+     * Whether the double lanes pay here: a preferred double vector of at least 256 bits, so that
+     * its float half is a 128-bit vector. With 128-bit vectors (SSE only, or
+     * -XX:MaxVectorSize=16) the float half is 64 bits, whose widening C2 on x86 does not
+     * intrinsify: the double-lane loops then ran four times slower than the scalar loop, so
+     * those functions go to the scalar loop, and the piecewise-linear ones keep their lanes.
+     */
+    private static final boolean DOUBLE_LANES = FD.vectorBitSize() >= 128;
+
+    private static final double SELU_LAMBDA = Scalar.SELU_LAMBDA;
+    private static final double SELU_LAMBDA_ALPHA = Scalar.SELU_LAMBDA * Scalar.SELU_ALPHA;
+
+    /**
+     * Throws {@link UnsupportedOperationException} when the Vector API has no real SIMD here
+     * (a preferred width under 128 bits: its Java fallback would be slower than the scalar loop).
+     */
+    SimdKernels() {
+        if (F.vectorBitSize() < 128 || FD.length() != D.length()) {
+            throw new UnsupportedOperationException("preferred vector width " + F.vectorBitSize()
+                    + " bits is too narrow for the SIMD kernels");
+        }
+    }
+
+    @Override
+    public String description() {
+        return "SIMD (Vector API, " + F.vectorBitSize() + "-bit: " + F.length() + " float / "
+                + D.length() + " double lanes" + (DOUBLE_LANES ? ")" : "; transcendental functions scalar)");
+    }
+
+    /** The functions computed in double lanes (all of softsign's backward, for one). */
+    private static boolean inDoubleLanes(Kind k) {
+        return switch (k) {
+            case SIGMOID, TANH, ELU, SELU, CELU, GELU, GELU_TANH, SWISH, MISH, SOFTPLUS, SOFTSIGN, LOGSIGMOID -> true;
+            case RELU, LEAKY_RELU, PRELU, HARDTANH, RELU6, HARDSIGMOID, HARDSWISH, IDENTITY,
+                    SOFTMAX, LOG_SOFTMAX -> false;
+        };
+    }
+
+    // ================================================================== dispatch
+
+    @Override
+    public void forward(Kind k, double p0, double p1, float[] x, int xo, float[] y, int yo, int n) {
+        if (!DOUBLE_LANES && inDoubleLanes(k)) {
+            Scalar.forward(k, p0, p1, x, xo, y, yo, n);
+            return;
+        }
+        int done = switch (k) {
+            case SIGMOID -> sigmoidForward(x, xo, y, yo, n);
+            case TANH -> tanhForward(x, xo, y, yo, n);
+            case RELU -> reluForward(x, xo, y, yo, n);
+            case LEAKY_RELU, PRELU -> leakyForward((float) p0, x, xo, y, yo, n);
+            case ELU -> eluForward(1.0, p0, 1.0, x, xo, y, yo, n);
+            case SELU -> eluForward(SELU_LAMBDA, SELU_LAMBDA_ALPHA, 1.0, x, xo, y, yo, n);
+            case CELU -> eluForward(1.0, p0, 1.0 / p0, x, xo, y, yo, n);
+            // gelu's loop serves both directions: y = m·(Φ(c) + w·c·e^(−c²/2)), m = max(x, −40), w = 0.
+            case GELU -> geluLoop(x, xo, x, xo, -Scalar.GELU_CLAMP, 0.0, y, yo, n);
+            case GELU_TANH -> geluTanhForward(x, xo, y, yo, n);
+            // β = 0 is the degenerate x/2 (with Scalar's own NaN/∞ rules): left to the scalar loop.
+            case SWISH -> p0 == 0 ? 0 : swishForward(p0, x, xo, y, yo, n);
+            case MISH -> mishForward(x, xo, y, yo, n);
+            case SOFTPLUS -> softplusForward(p0, p1, x, xo, y, yo, n);
+            case HARDTANH -> clampForward((float) p0, (float) p1, x, xo, y, yo, n);
+            case RELU6 -> clampForward(0f, 6f, x, xo, y, yo, n);
+            case HARDSIGMOID -> hardsigmoidForward(x, xo, y, yo, n);
+            case HARDSWISH -> hardswishForward(x, xo, y, yo, n);
+            case SOFTSIGN -> softsignForward(x, xo, y, yo, n);
+            // log σ(x) = −softplus(−x) = (max(z, 0) + log1p(e^−|z|))/β at β = −1 and no threshold:
+            // the same operations as Scalar's min(x, 0) − log1p(e^−|x|), negated exactly.
+            case LOGSIGMOID -> softplusForward(-1.0, Double.POSITIVE_INFINITY, x, xo, y, yo, n);
+            case IDENTITY -> {
+                System.arraycopy(x, xo, y, yo, n);
+                yield n;
+            }
+            case SOFTMAX, LOG_SOFTMAX -> throw rowWise(k);
+        };
+        Scalar.forward(k, p0, p1, x, xo + done, y, yo + done, n - done);
+    }
+
+    @Override
+    public void backward(Kind k, double p0, double p1, float[] x, int xo, float[] dy, int dyo,
+                         float[] dx, int dxo, int n) {
+        if (!DOUBLE_LANES && inDoubleLanes(k)) {
+            Scalar.backward(k, p0, p1, x, xo, dy, dyo, dx, dxo, n);
+            return;
+        }
+        int done = switch (k) {
+            case SIGMOID -> sigmoidBackward(x, xo, dy, dyo, dx, dxo, n);
+            case TANH -> tanhBackward(x, xo, dy, dyo, dx, dxo, n);
+            case RELU -> reluBackward(x, xo, dy, dyo, dx, dxo, n);
+            case LEAKY_RELU, PRELU -> leakyBackward((float) p0, x, xo, dy, dyo, dx, dxo, n);
+            case ELU -> eluBackward(1.0, p0, 1.0, x, xo, dy, dyo, dx, dxo, n);
+            case SELU -> eluBackward(SELU_LAMBDA, SELU_LAMBDA_ALPHA, 1.0, x, xo, dy, dyo, dx, dxo, n);
+            case CELU -> eluBackward(1.0, 1.0, 1.0 / p0, x, xo, dy, dyo, dx, dxo, n);
+            // dx = dy·(Φ(c) + c·φ(c)): gelu's loop with m = dy (max(dy, −∞) = dy) and w = 1/√(2π).
+            case GELU -> geluLoop(x, xo, dy, dyo, Double.NEGATIVE_INFINITY, Scalar.INV_SQRT_2PI,
+                    dx, dxo, n);
+            case GELU_TANH -> geluTanhBackward(x, xo, dy, dyo, dx, dxo, n);
+            case SWISH -> p0 == 0 ? 0 : swishBackward(p0, x, xo, dy, dyo, dx, dxo, n);
+            case MISH -> mishBackward(x, xo, dy, dyo, dx, dxo, n);
+            case SOFTPLUS -> softplusBackward(p0, p1, x, xo, dy, dyo, dx, dxo, n);
+            case HARDTANH -> insideBackward((float) p0, (float) p1, 1f, x, xo, dy, dyo, dx, dxo, n);
+            case RELU6 -> insideBackward(0f, 6f, 1f, x, xo, dy, dyo, dx, dxo, n);
+            case HARDSIGMOID -> insideBackward(-3f, 3f, 1f / 6f, x, xo, dy, dyo, dx, dxo, n);
+            case HARDSWISH -> hardswishBackward(x, xo, dy, dyo, dx, dxo, n);
+            case SOFTSIGN -> softsignBackward(x, xo, dy, dyo, dx, dxo, n);
+            case LOGSIGMOID -> softplusBackward(-1.0, Double.POSITIVE_INFINITY, x, xo, dy, dyo, dx, dxo, n);
+            case IDENTITY -> identityBackward(x, xo, dy, dyo, dx, dxo, n);
+            case SOFTMAX, LOG_SOFTMAX -> throw rowWise(k);
+        };
+        Scalar.backward(k, p0, p1, x, xo + done, dy, dyo + done, dx, dxo + done, n - done);
+    }
+
+    @Override
+    public void backwardFromOutput(Kind k, double p0, double p1, float[] y, int yo, float[] dy, int dyo,
+                                   float[] dx, int dxo, int n) {
+        if (!DOUBLE_LANES && inDoubleLanes(k)) {
+            Scalar.backwardFromOutput(k, p0, p1, y, yo, dy, dyo, dx, dxo, n);
+            return;
+        }
+        int done = switch (k) {
+            case SIGMOID -> sigmoidFromOutput(y, yo, dy, dyo, dx, dxo, n);
+            case TANH -> tanhFromOutput(y, yo, dy, dyo, dx, dxo, n);
+            // relu, leaky_relu (slope > 0) and identity: f'(x) is the same expression in y.
+            case RELU -> reluBackward(y, yo, dy, dyo, dx, dxo, n);
+            case LEAKY_RELU -> leakyBackward((float) p0, y, yo, dy, dyo, dx, dxo, n);
+            case IDENTITY -> identityBackward(y, yo, dy, dyo, dx, dxo, n);
+            case ELU -> eluFromOutput(1.0, 1.0, p0, y, yo, dy, dyo, dx, dxo, n);
+            case SELU -> eluFromOutput(SELU_LAMBDA, 1.0, SELU_LAMBDA_ALPHA, y, yo, dy, dyo, dx, dxo, n);
+            case CELU -> eluFromOutput(1.0, 1.0 / p0, 1.0, y, yo, dy, dyo, dx, dxo, n);
+            case PRELU, GELU, GELU_TANH, SWISH, MISH, SOFTPLUS, HARDTANH, RELU6, HARDSIGMOID, HARDSWISH,
+                    SOFTSIGN, LOGSIGMOID, SOFTMAX, LOG_SOFTMAX ->
+                    throw new IllegalArgumentException(k + " has no backward from the output");
+        };
+        Scalar.backwardFromOutput(k, p0, p1, y, yo + done, dy, dyo + done, dx, dxo + done, n - done);
+    }
+
+    @Override
+    public void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            leaky(loadF(x, xo + i), loadF(alpha, i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = (float) Scalar.forward(Kind.PRELU, alpha[i], 0, x[xo + i]);
+        }
+    }
+
+    @Override
+    public void preluBackward(float[] x, int xo, float[] alpha, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            loadF(dy, dyo + i).mul(leakyPrime(loadF(x, xo + i), loadF(alpha, i))).intoArray(dx, dxo + i);
+        }
+        for (; i < n; i++) {
+            dx[dxo + i] = (float) (dy[dyo + i] * Scalar.derivative(Kind.PRELU, alpha[i], 0, x[xo + i]));
+        }
+    }
+
+    private static IllegalArgumentException rowWise(Kind k) {
+        return new IllegalArgumentException(k + " is row-wise; use Rows");
+    }
+
+    // ================================================================== loads
+
+    private static FloatVector loadF(float[] a, int i) {
+        return FloatVector.fromArray(F, a, i);
+    }
+
+    /** Widens FD.length() floats to one double vector (exact). */
+    private static DoubleVector loadD(float[] a, int i) {
+        return (DoubleVector) FloatVector.fromArray(FD, a, i).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    // Stores are written out in each loop, ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(..),
+    // one rounding to nearest (rule 2 in the class comment).
+
+    // ================================================================== exp and expm1 in double
+
+    /**
+     * exp's argument range. Below −746 the argument is raised to −746, where e^x rounds to 0 as
+     * Math.exp's does below −745.14. The top is the caller's business (they all have it already,
+     * or clamp with one min): exp overflows to ∞ by itself from 709.78, and is exact up to 746
+     * (k ≤ 1076 still fits the two exponent factors).
+     */
+    private static final double EXP_LO = -746.0;
+    private static final double EXP_HI = 746.0;
+    /**
+     * expm1's top (k ≤ 1023, so that 2^k is finite; callers clamp). Above it expm1 gives e^709 − 1
+     * instead of up to e^709.78 or ∞; the only caller with a positive argument is celu with
+     * α &lt; 0, whose α·expm1(x/α) then overflows float for any float α all the same.
+     */
+    private static final double EXPM1_HI = 709.0;
+    private static final double LOG2E = 1.4426950408889634;
+    /** ln 2 split for Cody–Waite: hi is the double nearest ln 2, lo the rest (k·lo stays tiny). */
+    private static final double LN2_HI = 0x1.62e42fefa39efp-1;
+    private static final double LN2_LO = 0x1.abc9e3b39803fp-56;
+    /** 1.5·2^52: adding it rounds a double of magnitude &lt; 2^51 to an integer, left in the low bits. */
+    private static final double SHIFTER = 0x1.8p52;
+    /** Raw bits of SHIFTER less the exponent bias: (bits of SHIFTER + j) − this = j + 1023. */
+    private static final long SHIFTER_BITS_LESS_BIAS = Double.doubleToRawLongBits(SHIFTER) - 1023;
+    /**
+     * Taylor coefficients 1/j! of e^r = 1 + r·Q(r), Q to r^11/12!. For |r| ≤ ln2/2 the first
+     * omitted term, r^12/13!, is 1.7e-16 of e^r and 4.9e-16 of e^r − 1.
+     */
+    private static final double T2 = 1.0 / 2, T3 = 1.0 / 6, T4 = 1.0 / 24, T5 = 1.0 / 120, T6 = 1.0 / 720,
+            T7 = 1.0 / 5040, T8 = 1.0 / 40320, T9 = 1.0 / 362880, T10 = 1.0 / 3628800,
+            T11 = 1.0 / 39916800, T12 = 1.0 / 479001600;
+
+    /**
+     * e^x for x ≤ {@link #EXP_HI} or NaN, Math.exp's counterpart. Cody–Waite reduction
+     * x = k·ln2 + r with k = round(x·log2 e) (the "shifter" rounding: x·log2 e + 1.5·2^52),
+     * |r| ≤ ln2/2; then e^r·2^k with 2^k = s·s·(1 + k − 2j), s = 2^j, j = ⌊k/2⌋, so that subnormal
+     * results (k down to −1077) and the top binade (k = 1024) come out right without a branch.
+     * j is rounded out of k/2 − ¼ by the same shifter, which leaves it in the low bits; one shift
+     * moves it to the exponent field (one reinterpretation each way: rule 4). e^r − 1 is its
+     * Taylor polynomial, split into even and odd powers: two chains of half the latency. NaN
+     * propagates.
+     */
+    private static DoubleVector exp(DoubleVector x) {
+        DoubleVector xc = x.blend(EXP_LO, x.compare(LT, EXP_LO));   // NaN fails the test and stays
+        DoubleVector kf = xc.lanewise(FMA, LOG2E, SHIFTER).sub(SHIFTER);
+        DoubleVector r = kf.lanewise(FMA, -LN2_LO, kf.lanewise(FMA, -LN2_HI, xc));
+        DoubleVector jd = kf.lanewise(FMA, 0.5, -0.25).add(SHIFTER);   // 1.5·2^52 + j
+        DoubleVector f = kf.add(1.0).sub(jd.sub(SHIFTER).mul(2.0));   // 1 + k − 2j ∈ {1, 2}
+        DoubleVector s = (DoubleVector) ((LongVector) jd.reinterpretShape(L, 0)).sub(SHIFTER_BITS_LESS_BIAS)
+                .lanewise(LSHL, 52).reinterpretShape(D, 0);   // 2^j
+        DoubleVector r2 = r.mul(r);
+        DoubleVector q = r2.lanewise(FMA, T12, T10).lanewise(FMA, r2, T8).lanewise(FMA, r2, T6)
+                .lanewise(FMA, r2, T4).lanewise(FMA, r2, T2).mul(r).add(r2.lanewise(FMA, T11, T9)
+                .lanewise(FMA, r2, T7).lanewise(FMA, r2, T5).lanewise(FMA, r2, T3).lanewise(FMA, r2, 1.0));
+        return q.lanewise(FMA, r, 1.0).mul(s).mul(s.mul(f));
+    }
+
+    /**
+     * e^x − 1 for x ≤ {@link #EXPM1_HI} or NaN, without exp(x) − 1's cancellation near 0. Same
+     * reduction and polynomial as {@link #exp} (repeated: rule 1), then
+     * e^x − 1 = 2^k·(e^r − 1) + (2^k − 1) in one fma. For k = 0 that is e^r − 1 itself, to full
+     * relative precision; for k ≠ 0, |x| &gt; ln2/2 and nothing cancels.
+     */
+    private static DoubleVector expm1(DoubleVector x) {
+        DoubleVector xc = x.blend(EXP_LO, x.compare(LT, EXP_LO));
+        DoubleVector kf = xc.lanewise(FMA, LOG2E, SHIFTER).sub(SHIFTER);
+        DoubleVector r = kf.lanewise(FMA, -LN2_LO, kf.lanewise(FMA, -LN2_HI, xc));
+        DoubleVector jd = kf.lanewise(FMA, 0.5, -0.25).add(SHIFTER);   // 1.5·2^52 + j
+        DoubleVector f = kf.add(1.0).sub(jd.sub(SHIFTER).mul(2.0));   // 1 + k − 2j ∈ {1, 2}
+        DoubleVector s = (DoubleVector) ((LongVector) jd.reinterpretShape(L, 0)).sub(SHIFTER_BITS_LESS_BIAS)
+                .lanewise(LSHL, 52).reinterpretShape(D, 0);   // 2^j
+        DoubleVector r2 = r.mul(r);
+        DoubleVector q = r2.lanewise(FMA, T12, T10).lanewise(FMA, r2, T8).lanewise(FMA, r2, T6)
+                .lanewise(FMA, r2, T4).lanewise(FMA, r2, T2).mul(r).add(r2.lanewise(FMA, T11, T9)
+                .lanewise(FMA, r2, T7).lanewise(FMA, r2, T5).lanewise(FMA, r2, T3).lanewise(FMA, r2, 1.0));
+        DoubleVector twoK = s.mul(s).mul(f);
+        return twoK.lanewise(FMA, q.mul(r), twoK.sub(1.0));
+    }
+
+    // ================================================================== sigmoid, tanh
+
+    /** Scalar.sigmoid: e = e^−|z|; z ≥ 0 ? 1/(1+e) : e/(1+e). NaN z gives e/(1+e) = NaN. */
+    private static DoubleVector sigmoid(DoubleVector z) {
+        DoubleVector e = exp(z.abs().neg());
+        return e.blend(1.0, z.compare(GE, 0.0)).div(e.add(1.0));
+    }
+
+    /** Scalar.sigmoidPrime: e/(1+e)², e = e^−|z|, no 1 − σ cancellation in the tails. */
+    private static DoubleVector sigmoidPrime(DoubleVector z) {
+        DoubleVector e = exp(z.abs().neg());
+        DoubleVector d = e.add(1.0);
+        return e.div(d.mul(d));
+    }
+
+    private static int sigmoidForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = sigmoid(loadD(x, xo + i));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int sigmoidBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(sigmoidPrime(loadD(x, xo + i)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.derivativeFromOutput SIGMOID: y(1 − y), exact-ish in double for a float y. */
+    private static int sigmoidFromOutput(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector u = loadD(y, yo + i);
+            DoubleVector v = g.mul(u.mul(DoubleVector.broadcast(D, 1.0).sub(u)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /**
+     * Scalar.forward TANH (Math.tanh there): tanh|x| = −m/(2 + m), m = expm1(−2|x|) ∈ [−1, 0], with
+     * x's sign. expm1, not exp, so small |x| keeps full relative precision; 2 + m ≥ 1 never cancels.
+     */
+    private static DoubleVector tanh(DoubleVector x) {
+        DoubleVector m = expm1(x.abs().mul(-2.0));
+        DoubleVector t = m.neg().div(m.add(2.0));
+        return t.blend(t.neg(), x.compare(LT, 0.0));
+    }
+
+    /** Scalar.derivative TANH: 4e/(1+e)², e = e^−2|x|. */
+    private static DoubleVector tanhPrime(DoubleVector x) {
+        DoubleVector e = exp(x.abs().mul(-2.0));
+        DoubleVector d = e.add(1.0);
+        return e.mul(4.0).div(d.mul(d));
+    }
+
+    private static int tanhForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = tanh(loadD(x, xo + i));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int tanhBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(tanhPrime(loadD(x, xo + i)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.derivativeFromOutput TANH: 1 − y², exact in double for a float y. */
+    private static int tanhFromOutput(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector u = loadD(y, yo + i);
+            DoubleVector v = g.mul(u.neg().lanewise(FMA, u, 1.0));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== elu, selu, celu
+
+    /**
+     * The ELU family, Scalar.forward ELU/SELU/CELU: x &gt; 0 ? s·x : a·expm1(c·x), with
+     * (s, a, c) = (1, α, 1) for elu, (λ, λα, 1) for selu, (1, α, 1/α) for celu.
+     * NaN fails x &gt; 0 and propagates through expm1.
+     */
+    private static DoubleVector elu(DoubleVector x, DoubleVector s, DoubleVector a, DoubleVector c) {
+        DoubleVector m = expm1(x.mul(c).min(EXPM1_HI));
+        return m.mul(a).blend(x.mul(s), x.compare(GT, 0.0));
+    }
+
+    /**
+     * Scalar.derivative ELU/SELU/CELU: x &gt; 0 ? s : b·e^(c·x), with (s, b, c) = (1, α, 1) for elu,
+     * (λ, λα, 1) for selu, (1, 1, 1/α) for celu.
+     */
+    private static DoubleVector eluPrime(DoubleVector x, DoubleVector s, DoubleVector b, DoubleVector c) {
+        DoubleVector e = exp(x.mul(c).min(EXP_HI));
+        return e.mul(b).blend(s, x.compare(GT, 0.0));
+    }
+
+    private static int eluForward(double s, double a, double c, float[] x, int xo, float[] y, int yo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, s);
+        DoubleVector av = DoubleVector.broadcast(D, a);
+        DoubleVector cv = DoubleVector.broadcast(D, c);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = elu(loadD(x, xo + i), sv, av, cv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int eluBackward(double s, double b, double c, float[] x, int xo, float[] dy, int dyo,
+                                   float[] dx, int dxo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, s);
+        DoubleVector bv = DoubleVector.broadcast(D, b);
+        DoubleVector cv = DoubleVector.broadcast(D, c);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(eluPrime(loadD(x, xo + i), sv, bv, cv));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /**
+     * Scalar.derivativeFromOutput ELU/SELU/CELU: y &gt; 0 ? s : c·y + b, with (s, c, b) = (1, 1, α),
+     * (λ, 1, λα), (1, 1/α, 1).
+     */
+    private static int eluFromOutput(double s, double c, double b, float[] y, int yo, float[] dy, int dyo,
+                                     float[] dx, int dxo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, s);
+        DoubleVector cv = DoubleVector.broadcast(D, c);
+        DoubleVector bv = DoubleVector.broadcast(D, b);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector u = loadD(y, yo + i);
+            DoubleVector v = g.mul(u.lanewise(FMA, cv, bv).blend(sv, u.compare(GT, 0.0)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== gelu
+
+    private static final double GELU_CLAMP = Scalar.GELU_CLAMP;
+    private static final double INV_SQRT2 = Scalar.INV_SQRT2;
+    private static final double ERFC_K = Erfc.K;
+    /** Erfc.P as constants, so that C2 folds them into the fma chain. */
+    private static final double P0 = Erfc.P[0], P1 = Erfc.P[1], P2 = Erfc.P[2], P3 = Erfc.P[3],
+            P4 = Erfc.P[4], P5 = Erfc.P[5], P6 = Erfc.P[6], P7 = Erfc.P[7], P8 = Erfc.P[8],
+            P9 = Erfc.P[9], P10 = Erfc.P[10], P11 = Erfc.P[11], P12 = Erfc.P[12], P13 = Erfc.P[13],
+            P14 = Erfc.P[14], P15 = Erfc.P[15], P16 = Erfc.P[16], P17 = Erfc.P[17], P18 = Erfc.P[18],
+            P19 = Erfc.P[19], P20 = Erfc.P[20], P21 = Erfc.P[21];
+
+    static {
+        if (Erfc.P.length != 22) {
+            throw new AssertionError("Erfc.P changed length; update SimdKernels.geluLoop");
+        }
+    }
+
+    /**
+     * GELU(erf), both directions: out = m·(Φ(c) + w·c·g), c = clamp(x, ±40), g = e^(−c²/2), with
+     * <pre>
+     *   forward:   m = max(x, −40) (from the m array = x, lo = −40), w = 0        → Scalar.forward GELU
+     *   backward:  m = dy          (lo = −∞, max(dy, −∞) = dy),     w = 1/√(2π)  → dy·Scalar.derivative
+     * </pre>
+     * Φ(c) = ½·erfc(−c/√2) as in Erfc: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)), z = −c/√2, and
+     * 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]). e^(−z²) is g, shared
+     * with the density; it and Erfc's e^(−a·a) differ only in the rounding of their arguments
+     * (≤ 1e-13 relative at |c| = 40, invisible in float). The forward evaluates Φ at min(c, 40),
+     * where it is 1 in double, so that x = +∞ gives ∞·1. The degree-21 polynomial is written out
+     * here, after the exp call, rather than in a helper of its own (rule 1), as even and odd
+     * parts: two chains of half the latency.
+     */
+    private static int geluLoop(float[] x, int xo, float[] m, int mo, double lo, double w, float[] out, int oo,
+                                int n) {
+        DoubleVector lov = DoubleVector.broadcast(D, lo);
+        DoubleVector wv = DoubleVector.broadcast(D, w);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector c = loadD(x, xo + i).max(-GELU_CLAMP).min(GELU_CLAMP);
+            DoubleVector mv = loadD(m, mo + i).max(lov);
+            DoubleVector g = exp(c.mul(c).mul(-0.5));
+            DoubleVector a = c.abs().mul(INV_SQRT2);
+            DoubleVector t = a.sub(ERFC_K).div(a.add(ERFC_K));
+            // P(t) = E(t²) + t·O(t²): two independent Horner chains of half the depth.
+            DoubleVector t2 = t.mul(t);
+            DoubleVector pe = t2.lanewise(FMA, P20, P18).lanewise(FMA, t2, P16).lanewise(FMA, t2, P14)
+                    .lanewise(FMA, t2, P12).lanewise(FMA, t2, P10).lanewise(FMA, t2, P8).lanewise(FMA, t2, P6)
+                    .lanewise(FMA, t2, P4).lanewise(FMA, t2, P2).lanewise(FMA, t2, P0);
+            DoubleVector po = t2.lanewise(FMA, P21, P19).lanewise(FMA, t2, P17).lanewise(FMA, t2, P15)
+                    .lanewise(FMA, t2, P13).lanewise(FMA, t2, P11).lanewise(FMA, t2, P9).lanewise(FMA, t2, P7)
+                    .lanewise(FMA, t2, P5).lanewise(FMA, t2, P3).lanewise(FMA, t2, P1);
+            DoubleVector p = po.lanewise(FMA, t, pe);
+            DoubleVector r = g.mul(p);
+            DoubleVector erfc = r.blend(DoubleVector.broadcast(D, 2.0).sub(r), c.compare(GT, 0.0));
+            DoubleVector v = mv.mul(erfc.lanewise(FMA, 0.5, c.mul(g).mul(wv)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static final double GELU_TANH_CLAMP = Scalar.GELU_TANH_CLAMP;
+    private static final double SQRT_2_OVER_PI = Scalar.SQRT_2_OVER_PI;
+    private static final double GELU_TANH_C = Scalar.GELU_TANH_C;
+
+    /** Scalar.forward GELU_TANH: c·σ(2u), u = √(2/π)(c + 0.044715c³), c = max(x, −20); σ as in sigmoid. */
+    private static DoubleVector geluTanh(DoubleVector x) {
+        DoubleVector c = x.max(-GELU_TANH_CLAMP);
+        DoubleVector z = c.mul(c).mul(c).mul(GELU_TANH_C).add(c).mul(2.0 * SQRT_2_OVER_PI);
+        DoubleVector e = exp(z.abs().neg());
+        DoubleVector s = e.blend(1.0, z.compare(GE, 0.0)).div(e.add(1.0));
+        return c.mul(s);
+    }
+
+    /**
+     * Scalar.derivative GELU_TANH: σ(2u) + c·σ'(2u)·2u', c = clamp(x, ±20). σ and σ' share one
+     * e = e^−|2u| and one reciprocal.
+     */
+    private static DoubleVector geluTanhPrime(DoubleVector x) {
+        DoubleVector c = x.max(-GELU_TANH_CLAMP).min(GELU_TANH_CLAMP);
+        DoubleVector c2 = c.mul(c);
+        DoubleVector z = c2.mul(c).mul(GELU_TANH_C).add(c).mul(2.0 * SQRT_2_OVER_PI);
+        DoubleVector e = exp(z.abs().neg());
+        DoubleVector du2 = c2.lanewise(FMA, 3.0 * GELU_TANH_C, 1.0).mul(2.0 * SQRT_2_OVER_PI);
+        DoubleVector inv = DoubleVector.broadcast(D, 1.0).div(e.add(1.0));
+        DoubleVector s = e.blend(1.0, z.compare(GE, 0.0)).mul(inv);
+        DoubleVector ds = e.mul(inv).mul(inv);
+        return c.mul(ds).mul(du2).add(s);
+    }
+
+    private static int geluTanhForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = geluTanh(loadD(x, xo + i));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int geluTanhBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(geluTanhPrime(loadD(x, xo + i)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== swish, mish
+
+    /** Scalar.forward SWISH (β ≠ 0): x·σ(βx), and 0 where σ underflows to 0 (so −∞ gives 0, not NaN). */
+    private static DoubleVector swish(DoubleVector x, DoubleVector beta) {
+        DoubleVector z = x.mul(beta);
+        DoubleVector e = exp(z.abs().neg());
+        DoubleVector s = e.blend(1.0, z.compare(GE, 0.0)).div(e.add(1.0));
+        return x.mul(s).blend(0.0, s.compare(EQ, 0.0));
+    }
+
+    /**
+     * Scalar.derivative SWISH (β ≠ 0): σ(z) + (σ'(z) = 0 ? 0 : z·σ'(z)), z = βx; σ and σ' share
+     * one e = e^−|z| and one reciprocal.
+     */
+    private static DoubleVector swishPrime(DoubleVector x, DoubleVector beta) {
+        DoubleVector z = x.mul(beta);
+        DoubleVector e = exp(z.abs().neg());
+        DoubleVector inv = DoubleVector.broadcast(D, 1.0).div(e.add(1.0));
+        DoubleVector s = e.blend(1.0, z.compare(GE, 0.0)).mul(inv);
+        DoubleVector ds = e.mul(inv).mul(inv);
+        return z.mul(ds).blend(0.0, ds.compare(EQ, 0.0)).add(s);
+    }
+
+    private static int swishForward(double beta, float[] x, int xo, float[] y, int yo, int n) {
+        DoubleVector b = DoubleVector.broadcast(D, beta);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = swish(loadD(x, xo + i), b);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int swishBackward(double beta, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo,
+                                     int n) {
+        DoubleVector b = DoubleVector.broadcast(D, beta);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(swishPrime(loadD(x, xo + i), b));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    private static final double MISH_CLAMP = Scalar.MISH_CLAMP;
+
+    /** Scalar.forward MISH: x·t, t = a/(a + 2), a = n(n + 2), n = e^min(x, 350); 0 where t = 0. */
+    private static DoubleVector mish(DoubleVector x) {
+        DoubleVector nn = exp(x.min(MISH_CLAMP));
+        DoubleVector a = nn.add(2.0).mul(nn);
+        DoubleVector t = a.div(a.add(2.0));
+        return x.mul(t).blend(0.0, t.compare(EQ, 0.0));
+    }
+
+    /**
+     * Scalar.derivative MISH: t + (q = 0 ? 0 : x·q), q = σ(x)·(2/d)(1 + t), d = a + 2; 1 above 350.
+     * σ(x) = n/(1 + n) from the same n = e^x (exact in real arithmetic for either sign, and
+     * accurate in double for n ∈ [0, e^350]): one exp instead of Scalar's two.
+     */
+    private static DoubleVector mishPrime(DoubleVector x) {
+        DoubleVector nn = exp(x.min(MISH_CLAMP));
+        DoubleVector a = nn.add(2.0).mul(nn);
+        DoubleVector inv = DoubleVector.broadcast(D, 1.0).div(a.add(2.0));
+        DoubleVector t = a.mul(inv);
+        DoubleVector sech2 = inv.mul(2.0).mul(t.add(1.0));
+        DoubleVector q = nn.div(nn.add(1.0)).mul(sech2);
+        return x.mul(q).blend(0.0, q.compare(EQ, 0.0)).add(t).blend(1.0, x.compare(GT, MISH_CLAMP));
+    }
+
+    private static int mishForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = mish(loadD(x, xo + i));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int mishBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(mishPrime(loadD(x, xo + i)));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== softplus, logsigmoid
+
+    private static final double LN2 = 0.6931471805599453;
+    private static final double SQRT2_MINUS_1 = 0.41421356237309503;
+
+    /**
+     * Scalar.forward SOFTPLUS: z = βx; z &gt; threshold ? x : (max(z, 0) + log1p(u))/β, u = e^−|z|;
+     * with β = −1 and threshold +∞, Scalar.forward LOGSIGMOID (see forward). × 1/β instead of ÷ β:
+     * one double rounding apart, and exact for β = −1.
+     * <p>log1p(u) for u ∈ [0, 1], written out after the exp call (rule 1): 2·atanh(s) with
+     * s = u/(2 + u) for u ≤ √2 − 1; above, 1 + u = 2m and log1p(u) = ln 2 + 2·atanh((u − 1)/(u + 3)).
+     * Either way |s| ≤ 3 − 2√2 ≈ 0.1716, s is formed from u directly (never from a rounded 1 + u, so
+     * tiny u keeps every digit), and the atanh series to s^19/19 leaves out less than
+     * s^20/21 ≈ 2.3e-17 relative. NaN propagates.
+     */
+    private static int softplusForward(double beta, double threshold, float[] x, int xo, float[] y, int yo, int n) {
+        DoubleVector b = DoubleVector.broadcast(D, beta);
+        DoubleVector invB = DoubleVector.broadcast(D, 1.0 / beta);
+        DoubleVector thr = DoubleVector.broadcast(D, threshold);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = loadD(x, xo + i);
+            DoubleVector z = v.mul(b);
+            DoubleVector u = exp(z.abs().neg());
+            VectorMask<Double> big = u.compare(GT, SQRT2_MINUS_1);
+            DoubleVector s = u.blend(u.sub(1.0), big).div(u.add(DoubleVector.broadcast(D, 2.0).blend(3.0, big)));
+            // atanh(s)/s = Σ w^j/(2j + 1), w = s², j ≤ 9, as even and odd powers of w: two short chains.
+            DoubleVector w = s.mul(s);
+            DoubleVector w2 = w.mul(w);
+            DoubleVector ae = w2.lanewise(FMA, 1.0 / 17, 1.0 / 13).lanewise(FMA, w2, 1.0 / 9)
+                    .lanewise(FMA, w2, 1.0 / 5).lanewise(FMA, w2, 1.0);
+            DoubleVector ao = w2.lanewise(FMA, 1.0 / 19, 1.0 / 15).lanewise(FMA, w2, 1.0 / 11)
+                    .lanewise(FMA, w2, 1.0 / 7).lanewise(FMA, w2, 1.0 / 3);
+            DoubleVector atanh = ao.lanewise(FMA, w, ae).mul(s);
+            DoubleVector log1p = atanh.lanewise(FMA, 2.0, DoubleVector.zero(D).blend(LN2, big));
+            DoubleVector r = z.blend(0.0, z.compare(LT, 0.0)).add(log1p).mul(invB).blend(v, z.compare(GT, thr));
+            ((FloatVector) r.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.derivative SOFTPLUS: z &gt; threshold ? 1 : σ(z), z = βx; LOGSIGMOID's σ(−x) at β = −1. */
+    private static DoubleVector softplusPrime(DoubleVector x, DoubleVector beta, DoubleVector threshold) {
+        DoubleVector z = x.mul(beta);
+        DoubleVector e = exp(z.abs().neg());
+        DoubleVector s = e.blend(1.0, z.compare(GE, 0.0)).div(e.add(1.0));
+        return s.blend(1.0, z.compare(GT, threshold));
+    }
+
+    private static int softplusBackward(double beta, double threshold, float[] x, int xo, float[] dy, int dyo,
+                                        float[] dx, int dxo, int n) {
+        DoubleVector b = DoubleVector.broadcast(D, beta);
+        DoubleVector thr = DoubleVector.broadcast(D, threshold);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector v = g.mul(softplusPrime(loadD(x, xo + i), b, thr));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== softsign
+
+    /** |x| beyond this gives softsign = ±1 in float; clamping there turns ±∞ into ±1 instead of ∞/∞. */
+    private static final float SOFTSIGN_CLAMP = 0x1p30f;
+
+    /** Scalar.forward SOFTSIGN: x/(1 + |x|), in float: two roundings, ≤ 2 ULP. */
+    private static FloatVector softsign(FloatVector x) {
+        FloatVector c = x.blend(SOFTSIGN_CLAMP, x.compare(GT, SOFTSIGN_CLAMP))
+                .blend(-SOFTSIGN_CLAMP, x.compare(LT, -SOFTSIGN_CLAMP));
+        return c.div(c.abs().add(1f));
+    }
+
+    private static int softsignForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            softsign(loadF(x, xo + i)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /**
+     * Scalar.derivative SOFTSIGN: dy/(1 + |x|)², in double: in float, (1 + |x|)² overflows for
+     * |x| &gt; 1.8e19 and would turn dy = ∞ into ∞/∞ = NaN where Scalar gives ∞.
+     */
+    private static int softsignBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);
+            DoubleVector d = loadD(x, xo + i).abs().add(1.0);
+            DoubleVector v = g.div(d.mul(d));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== piecewise linear, float lanes
+
+    /** {@code a} where x is a number, x (NaN) where it is NaN: Scalar.keepNaN. */
+    private static FloatVector keepNaN(FloatVector x, FloatVector a) {
+        return a.blend(x, x.compare(NE, x));
+    }
+
+    /** Scalar.forward RELU: max(x, 0), NaN-propagating like Math.max. */
+    private static int reluForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            loadF(x, xo + i).max(0f).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.derivative RELU: dy·step(x), step = 1 for x &gt; 0, 0 for x ≤ 0, NaN for NaN. */
+    private static int reluBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(F);
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector v = loadF(x, xo + i);
+            FloatVector step = keepNaN(v, zero.blend(1f, v.compare(GT, 0f)));
+            loadF(dy, dyo + i).mul(step).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /**
+     * Scalar.forward LEAKY_RELU/PRELU: x &gt; 0 ? x : a·x. The float product a·x is the correctly
+     * rounded exact product, as is Scalar's double product rounded to float: bit-identical.
+     */
+    private static FloatVector leaky(FloatVector x, FloatVector a) {
+        return x.mul(a).blend(x, x.compare(GT, 0f));
+    }
+
+    /** Scalar.derivative LEAKY_RELU/PRELU: x &gt; 0 ? 1 : keepNaN(x, a). */
+    private static FloatVector leakyPrime(FloatVector x, FloatVector a) {
+        return keepNaN(x, a.blend(1f, x.compare(GT, 0f)));
+    }
+
+    private static int leakyForward(float slope, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        FloatVector a = FloatVector.broadcast(F, slope);
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            leaky(loadF(x, xo + i), a).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int leakyBackward(float slope, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo,
+                                     int n) {
+        int i = 0;
+        FloatVector a = FloatVector.broadcast(F, slope);
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            loadF(dy, dyo + i).mul(leakyPrime(loadF(x, xo + i), a)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.clamp: x &lt; lo ? lo : (x &gt; hi ? hi : x); NaN fails both tests and passes through. */
+    private static int clampForward(float lo, float hi, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector lov = FloatVector.broadcast(F, lo);
+        FloatVector hiv = FloatVector.broadcast(F, hi);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector v = loadF(x, xo + i);
+            v.blend(hiv, v.compare(GT, hiv)).blend(lov, v.compare(LT, lov)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.insideOpen: dy·v on (lo, hi), dy·0 at and beyond the bounds, NaN for NaN. */
+    private static int insideBackward(float lo, float hi, float v, float[] x, int xo, float[] dy, int dyo,
+                                      float[] dx, int dxo, int n) {
+        FloatVector lov = FloatVector.broadcast(F, lo);
+        FloatVector hiv = FloatVector.broadcast(F, hi);
+        FloatVector vv = FloatVector.broadcast(F, v);
+        FloatVector zero = FloatVector.zero(F);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector u = loadF(x, xo + i);
+            VectorMask<Float> inside = u.compare(GT, lov).and(u.compare(LT, hiv));
+            FloatVector d = keepNaN(u, zero.blend(vv, inside));
+            loadF(dy, dyo + i).mul(d).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /**
+     * Scalar.forward HARDSIGMOID: x ≤ −3 ? 0 : (x ≥ 3 ? 1 : x/6 + ½), as (x + 3)/6: near x = −3,
+     * x + 3 is exact (Sterbenz) where x/6 + ½ would cancel a rounded x/6. Two roundings.
+     */
+    private static int hardsigmoidForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector v = loadF(x, xo + i);
+            FloatVector r = v.add(3f).div(6f);
+            r.blend(1f, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.forward HARDSWISH: x ≤ −3 ? 0 : (x ≥ 3 ? x : x(x + 3)/6). Three roundings. */
+    private static int hardswishForward(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector v = loadF(x, xo + i);
+            FloatVector r = v.add(3f).mul(v).div(6f);
+            r.blend(v, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /**
+     * Scalar.derivative HARDSWISH: x &lt; −3 ? 0 : (x ≤ 3 ? x/3 + ½ : keepNaN(x, 1)), the middle as
+     * (x + 1.5)/3 so that the root at −1.5 is exact.
+     */
+    private static int hardswishBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector v = loadF(x, xo + i);
+            FloatVector d = v.add(1.5f).div(3f).blend(1f, v.compare(GT, 3f)).blend(0f, v.compare(LT, -3f));
+            // NaN fails every comparison, so d is already (NaN + 1.5)/3 = NaN.
+            loadF(dy, dyo + i).mul(d).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /** Scalar.derivative IDENTITY: dy·keepNaN(x, 1). */
+    private static int identityBackward(float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            loadF(dy, dyo + i).mul(keepNaN(loadF(x, xo + i), one)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+}

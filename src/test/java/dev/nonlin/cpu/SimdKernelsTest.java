@@ -1,0 +1,448 @@
+package dev.nonlin.cpu;
+
+import dev.nonlin.Activation;
+import dev.nonlin.Activation.Kind;
+import dev.nonlin.Activations;
+import dev.nonlin.Contract;
+import dev.nonlin.Contract.Worst;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The SIMD kernels against the scalar reference, for every catalogue entry.
+ *
+ * <ol>
+ *   <li>Loop structure: sizes that straddle every vector width (and one large enough for C2 to
+ *       compile the loops), x, y, dy and dx at different non-zero offsets, forward, backward,
+ *       backward from the output, in place, and PReLU per channel; guard cells around each output
+ *       must stay untouched.
+ *   <li>Numerics: special values and random draws (fresh seed per run, printed on failure)
+ *       against Scalar's float64 value under the contract: forward ≤ 4 ULP, backward ≤ 8 ULP +
+ *       2⁻²³·|dy|, NaN ⇔ NaN, infinities equal.
+ *   <li>The fast path: once compiled, a loop allocates nothing (no boxed vectors).
+ * </ol>
+ * The largest errors seen are printed after the run, per function.
+ */
+class SimdKernelsTest {
+
+    private static final SimdKernels SIMD = new SimdKernels();
+    private static final Kernels SCALAR = ScalarKernels.INSTANCE;
+
+    private static final int[] SIZES = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1025, (1 << 20) + 3};
+    /** Offsets of x, y, dy and dx: all different, none a multiple of a vector width. */
+    private static final int XO = 3;
+    private static final int YO = 5;
+    private static final int DYO = 1;
+    private static final int DXO = 6;
+    /** Cells after each range, which the kernels must not write. */
+    private static final int GUARD = 4;
+    private static final float POISON = -1234.5f;
+
+    /** Largest errors seen per function, printed after the run (for the record, not asserted). */
+    private static final Map<String, double[]> WORST = new TreeMap<>();
+
+    static Stream<Activation> catalogue() {
+        return Activations.all().stream();
+    }
+
+    // ================================================================== 1. loops: SIMD vs scalar
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void matchesScalarAtEverySizeAndOffset(Activation f) {
+        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        Kind k = f.kind();
+        double p0 = f.p0();
+        double p1 = f.p1();
+        for (int n : SIZES) {
+            Random r = new Random(Contract.SEED ^ n ^ f.toString().hashCode());
+            float[] x = place(Contract.randomValues(r, n), XO);
+            float[] dy = place(uniforms(r, n), DYO);
+            float[] x0 = x.clone();
+            float[] dy0 = dy.clone();
+            String at = f + " n=" + n + " (x@" + XO + ", y@" + YO + ", dy@" + DYO + ", dx@" + DXO + ")";
+
+            float[] ySimd = poisoned(YO + n + GUARD);
+            float[] yRef = poisoned(YO + n + GUARD);
+            SIMD.forward(k, p0, p1, x, XO, ySimd, YO, n);
+            SCALAR.forward(k, p0, p1, x, XO, yRef, YO, n);
+            compare(at + " forward", x, XO, ySimd, yRef, YO, null, 0, n, false);
+            assertTrue(Arrays.equals(x0, x), at + ": forward wrote to x");
+
+            float[] dxSimd = poisoned(DXO + n + GUARD);
+            float[] dxRef = poisoned(DXO + n + GUARD);
+            SIMD.backward(k, p0, p1, x, XO, dy, DYO, dxSimd, DXO, n);
+            SCALAR.backward(k, p0, p1, x, XO, dy, DYO, dxRef, DXO, n);
+            compare(at + " backward", x, XO, dxSimd, dxRef, DXO, dy, DYO, n, true);
+            assertTrue(Arrays.equals(x0, x) && Arrays.equals(dy0, dy), at + ": backward wrote to x or dy");
+
+            if (f.backwardFromOutput()) {
+                float[] dxo = poisoned(DXO + n + GUARD);
+                float[] dxoRef = poisoned(DXO + n + GUARD);
+                SIMD.backwardFromOutput(k, p0, p1, yRef, YO, dy, DYO, dxo, DXO, n);
+                SCALAR.backwardFromOutput(k, p0, p1, yRef, YO, dy, DYO, dxoRef, DXO, n);
+                compare(at + " backward from output", yRef, YO, dxo, dxoRef, DXO, dy, DYO, n, true);
+            }
+
+            // In place: the same lanes and the same tail, so the same bits as out of place.
+            float[] z = x.clone();
+            SIMD.forward(k, p0, p1, z, XO, z, XO, n);
+            assertRangeEquals(at + " forward in place", ySimd, YO, z, XO, n);
+            float[] d = dy.clone();
+            SIMD.backward(k, p0, p1, x, XO, d, DYO, d, DYO, n);
+            assertRangeEquals(at + " backward in place (dx = dy)", dxSimd, DXO, d, DYO, n);
+
+            if (k == Kind.PRELU) {
+                float[] alpha = new float[n];
+                for (int i = 0; i < n; i++) {
+                    alpha[i] = r.nextFloat() * 2 - 1;
+                }
+                float[] yp = poisoned(YO + n + GUARD);
+                float[] ypRef = poisoned(YO + n + GUARD);
+                SIMD.preluForward(x, XO, alpha, yp, YO, n);
+                SCALAR.preluForward(x, XO, alpha, ypRef, YO, n);
+                compare(at + " prelu per channel forward", x, XO, yp, ypRef, YO, null, 0, n, false);
+                float[] dxp = poisoned(DXO + n + GUARD);
+                float[] dxpRef = poisoned(DXO + n + GUARD);
+                SIMD.preluBackward(x, XO, alpha, dy, DYO, dxp, DXO, n);
+                SCALAR.preluBackward(x, XO, alpha, dy, DYO, dxpRef, DXO, n);
+                compare(at + " prelu per channel backward", x, XO, dxp, dxpRef, DXO, dy, DYO, n, true);
+            }
+        }
+    }
+
+    /** got vs ref over [off, off + n) under the contract, and the poison around it intact. */
+    private static void compare(String what, float[] in, int inOff, float[] got, float[] ref, int off,
+                                float[] dy, int dyOff, int n, boolean backward) {
+        for (int i = 0; i < off; i++) {
+            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
+        }
+        for (int i = off + n; i < got.length; i++) {
+            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
+        }
+        Worst w = new Worst();
+        for (int i = 0; i < n; i++) {
+            float g = got[off + i];
+            double e = ref[off + i];
+            double err = backward ? Contract.backwardUlps(g, e, dy[dyOff + i]) : Contract.ulps(g, e);
+            w.offer(err, i, in[inOff + i], e, g);
+        }
+        double tol = backward ? Contract.BACKWARD_ULPS : Contract.FORWARD_ULPS;
+        assertTrue(w.err <= tol, () -> w.describe(what + " vs the scalar loop"));
+    }
+
+    private static void assertRangeEquals(String what, float[] a, int ao, float[] b, int bo, int n) {
+        for (int i = 0; i < n; i++) {
+            if (Float.floatToIntBits(a[ao + i]) != Float.floatToIntBits(b[bo + i])) {
+                fail(what + ": element " + i + " is " + b[bo + i] + ", out of place gave " + a[ao + i]);
+            }
+        }
+    }
+
+    // ================================================================== 2. numerics: SIMD vs float64
+
+    /** Where the SIMD code switches formula, clamps or underflows, and the kinks: on top of Contract's. */
+    private static final float[] EDGES = {
+            -3f, -1.5f, 6f, 0.41421354f, 0.41421357f, 0.1f, 0.01f, 1e-3f, 1e-6f, 0.34657359f,
+            9f, 9.1f, 10.0001f, 20.0001f, 19.9999f, 39.9999f, 40.0001f, 42.5f,
+            87.3f, 88.8f, 103.98f, 104f, 350f, 350.1f, 354.9f, 355f, 372.5f,
+            707.7f, 708.4f, 709.0f, 709.5f, 709.79f, 710f, 744.4f, 745.1f, 745.2f, 746f, 800f, 1075f};
+
+    static float[] inputs(long salt, int randoms) {
+        Random r = new Random(Contract.SEED ^ salt);
+        float[] special = Contract.specialValues();
+        float[] rand = Contract.randomValues(r, randoms);
+        float[] a = new float[special.length + 2 * EDGES.length + 2 * randoms];
+        int j = 0;
+        for (float v : special) {
+            a[j++] = v;
+        }
+        for (float v : EDGES) {
+            a[j++] = v;
+            a[j++] = -v;
+        }
+        for (float v : rand) {
+            a[j++] = v;
+        }
+        // log-uniform magnitudes 2^-40 … 2^12: small arguments (expm1, tanh, log1p near 0) and the
+        // underflow ranges are thin in a uniform draw.
+        for (int i = 0; i < randoms; i++) {
+            float m = (float) Math.scalb(1.0 + r.nextDouble(), r.nextInt(53) - 40);
+            a[j++] = r.nextBoolean() ? m : -m;
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void forwardWithinFourUlpsOfFloat64(Activation f) {
+        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        float[] x = inputs(1, 1 << 16);
+        int n = x.length;
+        float[] xs = place(x, XO);
+        float[] y = poisoned(YO + n);
+        SIMD.forward(f.kind(), f.p0(), f.p1(), xs, XO, y, YO, n);
+        Worst w = new Worst();
+        for (int i = 0; i < n; i++) {
+            double exact = Contract.forward(f, x[i]);
+            w.offer(Contract.ulps(y[YO + i], exact), i, x[i], exact, y[YO + i]);
+        }
+        record(f, 0, w.err);
+        assertTrue(w.err <= Contract.FORWARD_ULPS, () -> w.describe(f + " forward (SIMD)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void backwardWithinContractOfFloat64(Activation f) {
+        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        float[] x = inputs(2, 1 << 16);
+        Random r = new Random(Contract.SEED ^ 3);
+        float[] dy = gaussians(r, x.length);
+        checkBackward(f, x, dy, "random dy");
+        // Every special x with every special dy: the IEEE product dy·f'(x) (∞·0 = NaN, 0·∞ = NaN, ...).
+        float[] sx = Contract.specialValues();
+        float[] sdy = {0f, -0f, 1f, -1f, 1e-30f, -1e-30f, Float.MAX_VALUE, -Float.MAX_VALUE,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        float[] gx = new float[sx.length * sdy.length];
+        float[] gdy = new float[gx.length];
+        for (int i = 0; i < sx.length; i++) {
+            for (int j = 0; j < sdy.length; j++) {
+                gx[i * sdy.length + j] = sx[i];
+                gdy[i * sdy.length + j] = sdy[j];
+            }
+        }
+        checkBackward(f, gx, gdy, "special dy");
+    }
+
+    private static void checkBackward(Activation f, float[] x, float[] dy, String what) {
+        int n = x.length;
+        float[] xs = place(x, XO);
+        float[] dys = place(dy, DYO);
+        float[] dx = poisoned(DXO + n);
+        SIMD.backward(f.kind(), f.p0(), f.p1(), xs, XO, dys, DYO, dx, DXO, n);
+        Worst w = new Worst();
+        double raw = 0;
+        for (int i = 0; i < n; i++) {
+            double exact = Contract.backward(f, x[i], dy[i]);
+            w.offer(Contract.backwardUlps(dx[DXO + i], exact, dy[i]), i, x[i], exact, dx[DXO + i]);
+            // For the record: plain ULPs where f' is clear of its roots (|f'| ≥ 2⁻¹⁰), where the
+            // contract's absolute slack hides nothing.
+            double fp = Math.abs(Scalar.derivative(f.kind(), f.p0(), f.p1(), x[i]));
+            if (fp >= 0x1p-10 && Double.isFinite(exact) && exact != 0) {
+                raw = Math.max(raw, Contract.ulps(dx[DXO + i], exact));
+            }
+        }
+        record(f, 1, w.err);
+        record(f, 3, raw);
+        assertTrue(w.err <= Contract.BACKWARD_ULPS,
+                () -> w.describe(f + " backward (SIMD, " + what + "; dy = " + dy[Math.max(0, w.index)] + ")"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void backwardFromOutputWithinContract(Activation f) {
+        assumeFalse(f.rowWise() || !f.backwardFromOutput(), "no elementwise backward from the output");
+        float[] x = inputs(4, 1 << 16);
+        int n = x.length;
+        float[] y = new float[n];
+        SIMD.forward(f.kind(), f.p0(), f.p1(), x, 0, y, 0, n);
+        float[] dy = gaussians(new Random(Contract.SEED ^ 5), n);
+        float[] dx = poisoned(DXO + n);
+        SIMD.backwardFromOutput(f.kind(), f.p0(), f.p1(), place(y, YO), YO, place(dy, DYO), DYO, dx, DXO, n);
+        Worst w = new Worst();
+        for (int i = 0; i < n; i++) {
+            // the derivative written in y, at the y the kernels produced (as the callers use it)
+            double exact = dy[i] * Scalar.derivativeFromOutput(f.kind(), f.p0(), f.p1(), y[i]);
+            w.offer(Contract.backwardUlps(dx[DXO + i], exact, dy[i]), i, x[i], exact, dx[DXO + i]);
+        }
+        record(f, 2, w.err);
+        assertTrue(w.err <= Contract.BACKWARD_ULPS, () -> w.describe(f + " backward from output (SIMD)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void preluPerChannelWithinContract(Activation f) {
+        assumeTrue(f.kind() == Kind.PRELU, "per-channel methods are PReLU's");
+        float[] x = inputs(6, 1 << 12);
+        int n = x.length;
+        Random r = new Random(Contract.SEED ^ 7);
+        float[] alpha = new float[n];
+        for (int i = 0; i < n; i++) {
+            alpha[i] = (r.nextFloat() * 2 - 1) * (i % 7 == 0 ? 100 : 1);
+        }
+        float[] y = poisoned(YO + n);
+        SIMD.preluForward(place(x, XO), XO, alpha, y, YO, n);
+        float[] dy = gaussians(r, n);
+        float[] dx = poisoned(DXO + n);
+        SIMD.preluBackward(place(x, XO), XO, alpha, place(dy, DYO), DYO, dx, DXO, n);
+        Worst wf = new Worst();
+        Worst wb = new Worst();
+        for (int i = 0; i < n; i++) {
+            double ey = Scalar.forward(Kind.PRELU, alpha[i], 0, x[i]);
+            wf.offer(Contract.ulps(y[YO + i], ey), i, x[i], ey, y[YO + i]);
+            double edx = dy[i] * Scalar.derivative(Kind.PRELU, alpha[i], 0, x[i]);
+            wb.offer(Contract.backwardUlps(dx[DXO + i], edx, dy[i]), i, x[i], edx, dx[DXO + i]);
+        }
+        assertTrue(wf.err <= Contract.FORWARD_ULPS, () -> wf.describe(f + " per-channel forward (SIMD)"));
+        assertTrue(wb.err <= Contract.BACKWARD_ULPS, () -> wb.describe(f + " per-channel backward (SIMD)"));
+    }
+
+    // ================================================================== 3. the fast path
+
+    /**
+     * Once C2 has compiled a loop, a call allocates nothing. An allocating loop means that C2
+     * boxed the vectors (an inlining or intrinsic miss, see SimdKernels' class comment): results
+     * stay right but run 5 to 20 times slower, which no accuracy test can see. The JIT warm-up
+     * this needs is the one the large sizes above need anyway. Off with
+     * {@code -Dnonlin.test.simdFastPath=false}; skipped where C2 does not run.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void warmLoopsAllocateNothing(Activation f) {
+        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
+        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        Kind k = f.kind();
+        double p0 = f.p0();
+        double p1 = f.p1();
+        int n = 1 << 16;
+        float[] x = Contract.randomValues(new Random(Contract.SEED), n);
+        float[] dy = uniforms(new Random(Contract.SEED ^ 1), n);
+        float[] y = new float[n];
+        float[] dx = new float[n];
+        float[] alpha = uniforms(new Random(Contract.SEED ^ 2), n);
+        assertWarmCallAllocatesNothing(threads, f + " forward", () -> SIMD.forward(k, p0, p1, x, 0, y, 0, n));
+        assertWarmCallAllocatesNothing(threads, f + " backward",
+                () -> SIMD.backward(k, p0, p1, x, 0, dy, 0, dx, 0, n));
+        if (f.backwardFromOutput()) {
+            assertWarmCallAllocatesNothing(threads, f + " backward from output",
+                    () -> SIMD.backwardFromOutput(k, p0, p1, y, 0, dy, 0, dx, 0, n));
+        }
+        if (k == Kind.PRELU) {
+            assertWarmCallAllocatesNothing(threads, f + " per-channel forward",
+                    () -> SIMD.preluForward(x, 0, alpha, y, 0, n));
+            assertWarmCallAllocatesNothing(threads, f + " per-channel backward",
+                    () -> SIMD.preluBackward(x, 0, alpha, dy, 0, dx, 0, n));
+        }
+    }
+
+    private static void assertWarmCallAllocatesNothing(com.sun.management.ThreadMXBean threads, String what,
+                                                       Runnable call) {
+        long bytes = Long.MAX_VALUE;
+        int calls = 0;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (bytes > 0 && System.nanoTime() < deadline) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            call.run();
+            bytes = threads.getCurrentThreadAllocatedBytes() - before;
+            calls++;
+        }
+        long last = bytes;
+        int made = calls;
+        assertTrue(last <= 0, () -> what + ": still allocating " + last + " bytes per call of 65536 elements after "
+                + made + " calls: C2 boxed the vectors (check with -XX:+PrintInlining, see SimdKernels)");
+    }
+
+    private static boolean c2Compiles() {
+        if (ManagementFactory.getCompilationMXBean() == null) {
+            return false;   // -Xint
+        }
+        try {
+            HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return hs == null || Integer.parseInt(hs.getVMOption("TieredStopAtLevel").getValue()) >= 4
+                    || "false".equals(hs.getVMOption("TieredCompilation").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return true;   // not HotSpot: let the test speak
+        }
+    }
+
+    @Test
+    void rowWiseKindsAreRefused() {
+        float[] a = new float[8];
+        for (Kind k : Kind.values()) {
+            if (k.rowWise()) {
+                assertThrows(IllegalArgumentException.class, () -> SIMD.forward(k, 0, 0, a, 0, a, 0, 8), k::name);
+                assertThrows(IllegalArgumentException.class,
+                        () -> SIMD.backward(k, 0, 0, a, 0, a, 0, a, 0, 8), k::name);
+                assertThrows(IllegalArgumentException.class,
+                        () -> SIMD.backwardFromOutput(k, 0, 0, a, 0, a, 0, a, 0, 8), k::name);
+            }
+        }
+    }
+
+    @Test
+    void describesItsLanes() {
+        assertTrue(SIMD.description().matches(
+                "SIMD \\(Vector API, \\d+-bit: \\d+ float / \\d+ double lanes(; transcendental functions scalar)?\\)"),
+                SIMD.description());
+    }
+
+    @AfterAll
+    static void printWorst() {
+        StringBuilder s = new StringBuilder("SIMD max error in ULP (forward / backward beyond the slack / from output"
+                + " / backward plain where |f'| ≥ 2⁻¹⁰), seed "
+                + Contract.SEED + ", " + SIMD.description() + ":\n");
+        WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-36s %6.3f  %6.3f  %6s  %6.3f%n",
+                name, e[0], e[1], e[2] < 0 ? "-" : String.format(Locale.ROOT, "%6.3f", e[2]), e[3])));
+        System.out.print(s);
+    }
+
+    // ================================================================== helpers
+
+    private static synchronized void record(Activation f, int slot, double err) {
+        double[] e = WORST.computeIfAbsent(f.toString(), s -> new double[] {-1, -1, -1, -1});
+        e[slot] = Math.max(e[slot], err);
+    }
+
+    /** dy in [−1, 1): cheap to draw at 2²⁰ elements. */
+    private static float[] uniforms(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = r.nextFloat() * 2 - 1;
+        }
+        return a;
+    }
+
+    private static float[] gaussians(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+
+    /** a copied to offset off of a poisoned array with GUARD cells after it. */
+    private static float[] place(float[] a, int off) {
+        float[] b = poisoned(off + a.length + GUARD);
+        System.arraycopy(a, 0, b, off, a.length);
+        return b;
+    }
+
+    private static float[] poisoned(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, POISON);
+        return a;
+    }
+}
