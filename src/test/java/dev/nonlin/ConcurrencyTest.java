@@ -18,7 +18,7 @@ class ConcurrencyTest {
     void manyThreadsOnOneBackend() throws Exception {
         Backend b = Backends.auto();
         List<Activation> all = Activations.all();
-        int n = 70_001;   // above the parallel threshold, so calls also split across the pool
+        int n = 140_007;  // above the transcendental functions' parallel threshold, so those calls also split
         float[] x = Contract.randomValues(new Random(Contract.SEED), n);
         float[] dy = Contract.randomValues(new Random(Contract.SEED + 1), n);
         List<float[]> expectedY = new ArrayList<>();

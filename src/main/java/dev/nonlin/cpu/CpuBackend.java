@@ -21,11 +21,16 @@ import java.util.concurrent.RecursiveAction;
 public final class CpuBackend extends AbstractBackend {
 
     /**
-     * Arrays of at least this many elements are split across threads. Measured with JMH
-     * ({@code bench/}, {@code ParallelThresholdBenchmark}); override with
-     * {@code -Dnonlin.cpu.parallelThreshold=N}.
+     * Work is split across threads once {@code elements × cost} reaches this, where the cost is 1
+     * for piecewise-linear functions and {@link #TRANSCENDENTAL_COST} for the rest. Measured with JMH
+     * ({@code ParallelThresholdBenchmark}, bench/RESULTS.md) on 2 cores: a split costs ~30–40 µs of
+     * fork/join wake-up, relu (bandwidth-bound) gains only from about 4M elements, gelu from about
+     * 100K. Override with {@code -Dnonlin.cpu.parallelThreshold=N} (in the same units).
      */
-    public static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 16;
+    public static final int DEFAULT_PARALLEL_THRESHOLD = 1 << 22;
+
+    /** Relative cost per element of a function that evaluates exp, log or erfc (in double lanes). */
+    static final int TRANSCENDENTAL_COST = 32;
 
     /** Elements per task for the deterministic dα reduction; fixed so that results never depend on threads. */
     static final int REDUCE_BLOCK = 1 << 14;
@@ -89,7 +94,8 @@ public final class CpuBackend extends AbstractBackend {
     @Override
     public String description() {
         return "cpu: " + kernels.description() + ", " + threads() + " thread" + (threads() == 1 ? "" : "s")
-                + (parallel ? " (split from " + threshold + " elements)" : "");
+                + (parallel ? " (splits from " + threshold + " elements, " + threshold / TRANSCENDENTAL_COST
+                        + " for transcendental functions)" : "");
     }
 
     @Override
@@ -103,7 +109,7 @@ public final class CpuBackend extends AbstractBackend {
     protected void forwardArray(Activation f, float[] x, int xo, float[] y, int yo, int rows, int cols) {
         Kind k = f.kind();
         if (k.rowWise()) {
-            forEachRows(rows, cols, (r0, r1) -> {
+            forEachRows(rows, cols, cost(k), (r0, r1) -> {
                 double[] tmp = new double[cols];
                 for (int r = r0; r < r1; r++) {
                     Rows.forward(k, x, xo + r * cols, y, yo + r * cols, cols, tmp);
@@ -112,7 +118,7 @@ public final class CpuBackend extends AbstractBackend {
         } else {
             double p0 = f.p0();
             double p1 = f.p1();
-            forEach(rows * cols, (i0, i1) -> kernels.forward(k, p0, p1, x, xo + i0, y, yo + i0, i1 - i0));
+            forEach(rows * cols, cost(k), (i0, i1) -> kernels.forward(k, p0, p1, x, xo + i0, y, yo + i0, i1 - i0));
         }
     }
 
@@ -121,7 +127,7 @@ public final class CpuBackend extends AbstractBackend {
                                  int rows, int cols) {
         Kind k = f.kind();
         if (k.rowWise()) {
-            forEachRows(rows, cols, (r0, r1) -> {
+            forEachRows(rows, cols, cost(k), (r0, r1) -> {
                 double[] tmp = new double[cols];
                 for (int r = r0; r < r1; r++) {
                     Rows.backward(k, x, xo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols, tmp);
@@ -130,7 +136,7 @@ public final class CpuBackend extends AbstractBackend {
         } else {
             double p0 = f.p0();
             double p1 = f.p1();
-            forEach(rows * cols, (i0, i1) ->
+            forEach(rows * cols, cost(k), (i0, i1) ->
                     kernels.backward(k, p0, p1, x, xo + i0, dy, dyo + i0, dx, dxo + i0, i1 - i0));
         }
     }
@@ -140,7 +146,7 @@ public final class CpuBackend extends AbstractBackend {
                                            int rows, int cols) {
         Kind k = f.kind();
         if (k.rowWise()) {
-            forEachRows(rows, cols, (r0, r1) -> {
+            forEachRows(rows, cols, cost(k), (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
                     Rows.backwardFromOutput(k, y, yo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols);
                 }
@@ -148,7 +154,7 @@ public final class CpuBackend extends AbstractBackend {
         } else {
             double p0 = f.p0();
             double p1 = f.p1();
-            forEach(rows * cols, (i0, i1) ->
+            forEach(rows * cols, cost(k), (i0, i1) ->
                     kernels.backwardFromOutput(k, p0, p1, y, yo + i0, dy, dyo + i0, dx, dxo + i0, i1 - i0));
         }
     }
@@ -157,9 +163,9 @@ public final class CpuBackend extends AbstractBackend {
     protected void preluForwardArray(float[] x, int xo, float[] alpha, float[] y, int yo, int rows, int cols) {
         if (alpha.length == 1) {
             double a = alpha[0];
-            forEach(rows * cols, (i0, i1) -> kernels.forward(Kind.PRELU, a, 0, x, xo + i0, y, yo + i0, i1 - i0));
+            forEach(rows * cols, 1, (i0, i1) -> kernels.forward(Kind.PRELU, a, 0, x, xo + i0, y, yo + i0, i1 - i0));
         } else {
-            forEachRows(rows, cols, (r0, r1) -> {
+            forEachRows(rows, cols, 1, (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
                     kernels.preluForward(x, xo + r * cols, alpha, y, yo + r * cols, cols);
                 }
@@ -287,17 +293,28 @@ public final class CpuBackend extends AbstractBackend {
         void run(int block);
     }
 
+    /** Work units per element of one function: see {@link #DEFAULT_PARALLEL_THRESHOLD}. */
+    static int cost(Kind k) {
+        return switch (k) {
+            case RELU, LEAKY_RELU, PRELU, HARDTANH, RELU6, HARDSIGMOID, HARDSWISH, SOFTSIGN, IDENTITY -> 1;
+            case SIGMOID, TANH, ELU, SELU, CELU, GELU, GELU_TANH, SWISH, MISH, SOFTPLUS, LOGSIGMOID,
+                    SOFTMAX, LOG_SOFTMAX -> TRANSCENDENTAL_COST;
+        };
+    }
+
     private boolean split(long work) {
         return parallel && work >= threshold && Pool.POOL.getParallelism() > 1;
     }
 
-    /** Runs body over [0, n) in chunks, on the pool when n is large. Chunks are multiples of 64. */
-    private void forEach(int n, Range body) {
-        if (!split(n)) {
+    /** Runs body over [0, n) in chunks, on the pool when n × cost is large. Chunks are multiples of 64. */
+    private void forEach(int n, int cost, Range body) {
+        long work = (long) n * cost;
+        if (!split(work)) {
             body.run(0, n);
             return;
         }
-        int parts = Math.min(Pool.POOL.getParallelism() * 4, Math.max(2, n / (threshold / 2)));
+        // at most 4 tasks per thread, and none with much less than half the threshold's work
+        int parts = (int) Math.min(Pool.POOL.getParallelism() * 4L, Math.max(2, work / Math.max(1, threshold / 2)));
         int chunk = ((n + parts - 1) / parts + 63) & ~63;
         List<RecursiveAction> tasks = new ArrayList<>();
         for (int i = 0; i < n; i += chunk) {
@@ -309,8 +326,8 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     /** Runs body over row ranges of [0, rows), on the pool when rows × cols is large. */
-    private void forEachRows(int rows, int cols, Range body) {
-        long work = (long) rows * cols;
+    private void forEachRows(int rows, int cols, int cost, Range body) {
+        long work = (long) rows * cols * cost;
         if (!split(work) || rows < 2) {
             body.run(0, rows);
             return;

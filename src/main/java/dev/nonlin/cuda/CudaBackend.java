@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CudaBackend extends AbstractBackend {
     private static final System.Logger LOG = System.getLogger("dev.nonlin");
 
-    /** Floats per staging buffer: 8 MiB, large enough to hide the per-copy latency. */
-    static final int CHUNK = 1 << 21;
+    /** Floats per staging buffer: 4 MiB, large enough to hide the per-copy latency. */
+    static final int CHUNK = 1 << 20;
     /** Threads per block for the elementwise kernels. */
     static final int THREADS = 256;
     /** Staging sets kept for concurrent host-array calls; more callers wait for one. */
@@ -344,12 +344,16 @@ public final class CudaBackend extends AbstractBackend {
         h.get(out, oo + (int) off, len);
     }
 
-    /** Host → device through staging (used by tensors). */
+    /** Host → device through staging (used by tensors); waits for the tensor operations launched before it. */
     void upload(float[] src, int srcOffset, CUdeviceptr dst, long n) {
         guard("upload", () -> {
             Staging st = borrow((int) Math.min(n, CHUNK));
             try {
                 dev.makeCurrent();
+                // Staging streams do not synchronise with the legacy default stream that tensor
+                // operations (and allocate's memset) use: wait for those, or a pending memset could
+                // land after this copy.
+                Cuda.call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);
                 CUstream stream = st.streams[0];
                 for (long off = 0; off < n; off += st.capacity) {
                     int len = (int) Math.min(st.capacity, n - off);
@@ -408,7 +412,9 @@ public final class CudaBackend extends AbstractBackend {
                 }
             }
             dev.makeCurrent();
-            return new Staging(dev, Math.max(want, Math.min(CHUNK, want)));
+            // Pooled sets are all CHUNK-sized, so the pool never holds more than MAX_STAGING of them;
+            // a longer softmax row gets a one-off set, closed after the call.
+            return new Staging(dev, Math.max(want, CHUNK));
         } catch (RuntimeException e) {
             stagingPermits.release();
             throw e;

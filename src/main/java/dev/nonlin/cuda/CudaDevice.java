@@ -106,20 +106,25 @@ final class CudaDevice {
             }
             ByteBuffer direct = ByteBuffer.allocateDirect(ptx.length + 1);   // NUL-terminated, outside the heap
             direct.put(ptx).put((byte) 0).flip();
-            JITOptions jit = new JITOptions();
-            jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[8192]);
-            jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, 8192);
             CUmodule m = new CUmodule();
-            int r;
-            try {
-                r = JCudaDriver.cuModuleLoadDataJIT(m, Pointer.to(direct), jit);
-            } catch (jcuda.CudaException e) {
-                failures.add(file + ": " + e.getMessage() + jitLog(jit));
-                continue;
-            }
-            if (r != jcuda.driver.CUresult.CUDA_SUCCESS) {
-                failures.add(file + ": " + jcuda.driver.CUresult.stringFor(r) + jitLog(jit));
-                continue;
+            // First without JIT options: the plain path that JCuda's samples use. Only if it fails,
+            // once more with an error-log buffer, to capture why (JCuda calls its JITOptions
+            // support preliminary, so it stays off the path that normally runs).
+            String failure = loadModule(m, direct, new JITOptions());
+            if (failure != null) {
+                JITOptions jit = new JITOptions();
+                jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[8192]);
+                jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, 8192);
+                String again;
+                try {
+                    again = loadModule(m, direct, jit);
+                } catch (RuntimeException | LinkageError e) {
+                    again = failure;
+                }
+                if (again != null) {
+                    failures.add(file + ": " + failure + jitLog(jit));
+                    continue;
+                }
             }
             modules.put(module, m);
             return file + " (ISA " + isa(ptx) + ")";
@@ -130,6 +135,16 @@ final class CudaDevice {
         }
         throw new IllegalStateException("PTX module " + module + " does not load on driver "
                 + versionString(driverVersion) + ": " + String.join("; ", failures));
+    }
+
+    /** Loads a module; null on success, else the CUresult name. */
+    private static String loadModule(CUmodule m, ByteBuffer ptx, JITOptions jit) {
+        try {
+            int r = JCudaDriver.cuModuleLoadDataJIT(m, Pointer.to(ptx), jit);
+            return r == jcuda.driver.CUresult.CUDA_SUCCESS ? null : jcuda.driver.CUresult.stringFor(r);
+        } catch (jcuda.CudaException e) {
+            return e.getMessage();
+        }
     }
 
     private static String jitLog(JITOptions jit) {

@@ -34,7 +34,7 @@ class CpuContractTest {
         return backends().stream().flatMap(b -> Activations.all().stream().map(f -> Arguments.of(b, f)));
     }
 
-    /** Special values first, then random draws; 300 003 elements so the default backend splits it. */
+    /** Special values first, then random draws; 300 003 elements, so the default backend splits the transcendental functions. */
     static float[] inputs(long salt) {
         float[] s = Contract.specialValues();
         float[] r = Contract.randomValues(new Random(Contract.SEED ^ salt), 300_003);
