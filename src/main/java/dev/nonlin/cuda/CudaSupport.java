@@ -72,28 +72,35 @@ public final class CudaSupport {
         }
     }
 
+    /** Said after an earlier failure, so that a jar without PTX is never a surprise later. */
+    private static String noPtxToo() {
+        return CudaDevice.hasPtx() ? "" : "; also, " + NO_PTX;
+    }
+
+    static final String NO_PTX = "no PTX in this build (nvcc was not found when the jar was built)";
+
     private static CudaBackend probe() {
         try {
             JCudaDriver.setExceptionsEnabled(true);
         } catch (LinkageError e) {
-            throw new ProbeFailure("JCuda's driver library did not load: " + linkCause(e.getMessage()));
+            throw new ProbeFailure("JCuda's driver library did not load: " + linkCause(e.getMessage()) + noPtxToo());
         }
         try {
             JCudaDriver.cuInit(0);
         } catch (CudaException e) {
-            throw new ProbeFailure("cuInit failed: " + e.getMessage());
+            throw new ProbeFailure("cuInit failed: " + e.getMessage() + noPtxToo());
         }
         int[] count = new int[1];
         JCudaDriver.cuDeviceGetCount(count);
         if (count[0] == 0) {
-            throw new ProbeFailure("no CUDA device");
+            throw new ProbeFailure("no CUDA device" + noPtxToo());
         }
         int ordinal = Integer.getInteger(DEVICE_PROPERTY, 0);
         if (ordinal < 0 || ordinal >= count[0]) {
             throw new ProbeFailure(DEVICE_PROPERTY + " = " + ordinal + ", but there are " + count[0] + " device(s)");
         }
         if (!CudaDevice.hasPtx()) {
-            throw new ProbeFailure("no PTX in this build (nvcc was not found when the jar was built)");
+            throw new ProbeFailure(NO_PTX);
         }
         CudaDevice dev;
         try {
