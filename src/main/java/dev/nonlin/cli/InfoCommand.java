@@ -61,6 +61,8 @@ final class InfoCommand implements Callable<Integer> {
             effective = "error: " + e.getMessage();
         }
         line(out, "using", effective);
+        line(out, "jcuda", CudaSupport.jcudaVersion() + " (driver API; built against CUDA "
+                + CudaSupport.jcudaVersion().replaceAll("^(\\d+\\.\\d+).*", "$1") + " headers)");
         if (CudaSupport.isAvailable()) {
             CudaBackend gpu = CudaSupport.backend();
             long[] mem = gpu.memoryInfo();

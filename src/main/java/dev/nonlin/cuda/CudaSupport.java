@@ -46,6 +46,24 @@ public final class CudaSupport {
         }
     }
 
+    /**
+     * The JCuda version on the classpath (read from its Maven metadata, without loading JCuda's
+     * natives), e.g. "12.6.0", or "unknown".
+     */
+    public static String jcudaVersion() {
+        try (java.io.InputStream in = CudaSupport.class.getResourceAsStream(
+                "/META-INF/maven/org.jcuda/jcuda/pom.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
     /** Whether the CUDA backend passed its probe. */
     public static boolean isAvailable() {
         return Probe.BACKEND != null;
