@@ -85,6 +85,34 @@ public final class DeviceBandwidth {
         for (int i = 0; i < m; i++) {
             hx[i] = (i % 2001 - 1000) / 100f;
         }
+        // the PCIe limit: pinned copies of the same size, each direction alone
+        long bytes = (long) m * Float.BYTES;
+        jcuda.Pointer pinned = new jcuda.Pointer();
+        double h2d;
+        double d2h;
+        try (Tensor dev = gpu.allocate(1, m)) {
+            CudaTensor cd = (CudaTensor) dev;
+            gpu.dev.makeCurrent();
+            Cuda.call("cuMemAllocHost", () -> JCudaDriver.cuMemAllocHost(pinned, bytes));
+            try {
+                h2d = median(5, () -> {
+                    gpu.dev.makeCurrent();
+                    Cuda.call("cuMemcpyHtoD", () -> JCudaDriver.cuMemcpyHtoD(cd.ptr, pinned, bytes));
+                });
+                d2h = median(5, () -> {
+                    gpu.dev.makeCurrent();
+                    Cuda.call("cuMemcpyDtoH", () -> JCudaDriver.cuMemcpyDtoH(pinned, cd.ptr, bytes));
+                });
+            } finally {
+                JCudaDriver.cuMemFreeHost(pinned);
+            }
+        }
+        // both directions overlapped, the host path can at best take the slower of the two
+        double limit = Math.max(h2d, d2h);
+        System.out.printf(Locale.ROOT, "pinned copies 2^26 floats: host→device %.1f GB/s, device→host %.1f GB/s%n",
+                bytes / h2d / 1e9, bytes / d2h / 1e9);
+        out.append(String.format(Locale.ROOT, "pinned_h2d,,copy,%d,%.6e,%.1f,%n", m, h2d, bytes / h2d / 1e9));
+        out.append(String.format(Locale.ROOT, "pinned_d2h,,copy,%d,%.6e,%.1f,%n", m, d2h, bytes / d2h / 1e9));
         Backend cpu = Backends.cpu();
         for (String spec : new String[] {"relu", "gelu", "softmax"}) {
             Activation f = Activation.parse(spec);
@@ -92,8 +120,9 @@ public final class DeviceBandwidth {
             int rows = m / cols;
             double tg = median(3, () -> gpu.forward(f, hx, 0, hy, 0, rows, cols));
             double tc = median(3, () -> cpu.forward(f, hx, 0, hy, 0, rows, cols));
-            System.out.printf(Locale.ROOT, "%-12s float[] 2^26: gpu %8.1f ms (%5.1f GB/s), cpu %8.1f ms, gpu/cpu speed %.2f×%n",
-                    spec, tg * 1e3, 8.0 * m / tg / 1e9, tc * 1e3, tc / tg);
+            System.out.printf(Locale.ROOT, "%-12s float[] 2^26: gpu %8.1f ms (%3.0f %% of the pinned-copy limit), "
+                            + "cpu %8.1f ms, gpu/cpu speed %.2f×%n",
+                    spec, tg * 1e3, 100 * limit / tg, tc * 1e3, tc / tg);
             out.append(String.format(Locale.ROOT, "\"%s\",forward,float[],%d,%.6e,%.1f,%n", spec, m, tg, 8.0 * m / tg / 1e9));
             out.append(String.format(Locale.ROOT, "\"%s\",forward,cpu float[],%d,%.6e,%.1f,%n", spec, m, tc, 8.0 * m / tc / 1e9));
         }
