@@ -28,6 +28,8 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract Tensor tensorChecked(float[] data, long rows, long cols);
 
+    protected abstract void copyTensor(Tensor x, Tensor y);
+
     protected abstract void forwardTensor(Activation f, Tensor x, Tensor y);
 
     protected abstract void backwardTensor(Activation f, Tensor x, Tensor dy, Tensor dx);
@@ -141,6 +143,16 @@ public abstract class AbstractBackend implements Backend {
                     + ") must equal data.length (" + data.length + ")");
         }
         return tensorChecked(data, rows, cols);
+    }
+
+    @Override
+    public final void copy(Tensor x, Tensor y) {
+        own("x", x);
+        own("y", y);
+        sameShape("x", x, "y", y);
+        if (x != y && x.size() > 0) {
+            copyTensor(x, y);
+        }
     }
 
     @Override

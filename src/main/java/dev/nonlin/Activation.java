@@ -42,6 +42,35 @@ public sealed interface Activation {
         public boolean rowWise() {
             return this == SOFTMAX || this == LOG_SOFTMAX;
         }
+
+        /** What an element costs to compute, which decides where a batch runs fastest. */
+        public Family family() {
+            return switch (this) {
+                case RELU, LEAKY_RELU, PRELU, HARDTANH, RELU6, HARDSIGMOID, HARDSWISH, SOFTSIGN, IDENTITY ->
+                        Family.PIECEWISE;
+                case SIGMOID, TANH, ELU, SELU, CELU, GELU, GELU_TANH, SWISH, MISH, SOFTPLUS, LOGSIGMOID ->
+                        Family.TRANSCENDENTAL;
+                case SOFTMAX, LOG_SOFTMAX -> Family.ROW_WISE;
+            };
+        }
+    }
+
+    /**
+     * Functions grouped by cost per element: the CPU's thread split and {@code auto}'s choice
+     * between CPU and GPU for host arrays are decided per family, not per function.
+     */
+    enum Family {
+        /** Compares, multiplies and adds only (relu, hardtanh, softsign, ...): memory-bound everywhere. */
+        PIECEWISE,
+        /** One or more exp, log1p, tanh or erfc per element (sigmoid, gelu, mish, ...): compute-bound on a CPU. */
+        TRANSCENDENTAL,
+        /** softmax and log_softmax: an exp per element plus a reduction per row. */
+        ROW_WISE;
+
+        /** The lower-case name used in properties and tables: {@code piecewise}, {@code row_wise}. */
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /** The function family. */

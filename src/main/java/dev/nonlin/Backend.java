@@ -135,6 +135,17 @@ public interface Backend {
         return tensor(data, 1, data.length);
     }
 
+    /**
+     * Copies tensor {@code x} into tensor {@code y} (same shape, both of this backend). On CUDA
+     * this is a device-to-device copy, ordered with the tensor operations; on the CPU an array
+     * copy. It moves 8 bytes per element, as a forward activation does, which makes it the
+     * bandwidth roofline that {@code nonlin bench} measures kernels against.
+     *
+     * @param x the source (not modified)
+     * @param y the destination (modified); {@code y == x} is a no-op
+     */
+    void copy(Tensor x, Tensor y);
+
     /** {@code y = f(x)}; x and y have the same shape; {@code y} may be {@code x}. */
     void forward(Activation f, Tensor x, Tensor y);
 

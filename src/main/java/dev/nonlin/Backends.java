@@ -178,22 +178,44 @@ public final class Backends {
         static final String REASON;
 
         static {
+            Backend choice;
+            String reason;
             if (CudaState.CAUSE == null) {
-                CHOICE = cuda();
-                REASON = "CUDA is usable";
+                CudaBackend gpu = CudaSupport.backend();
+                Crossover crossover;
+                try {
+                    crossover = Crossover.load(gpu.machineKey());
+                } catch (IllegalArgumentException e) {
+                    // a bad -Dnonlin.crossover or calibration file must not take the library down:
+                    // say so loudly, and keep the jar's defaults
+                    LOG.log(Level.WARNING, "nonlin: {0}; using the jar''s crossover defaults", e.getMessage());
+                    crossover = Crossover.defaults();
+                }
+                choice = new AutoBackend(cpu(), gpu, crossover, gpu::brokenReason);
+                reason = "CUDA is usable; host arrays go to the GPU from " + crossover + " elements";
             } else {
-                CHOICE = cpu();
-                REASON = "CUDA unavailable: " + CudaState.CAUSE;
+                choice = cpu();
+                reason = "CUDA unavailable: " + CudaState.CAUSE;
             }
+            CHOICE = choice;
+            REASON = reason;
             LOG.log(Level.INFO, "nonlin: using {0} ({1})", CHOICE.description(), REASON);
         }
 
         /** The choice, unless a sticky CUDA error has since taken the GPU out of service. */
         static Backend current() {
-            if (CHOICE instanceof CudaBackend c && c.brokenReason() != null) {
+            if (CHOICE instanceof AutoBackend && CudaSupport.backend().brokenReason() != null) {
                 return cpu();
             }
             return CHOICE;
         }
+    }
+
+    /**
+     * The crossovers that {@link #auto()} uses for host arrays when a GPU is usable, or null when
+     * it is not (then everything runs on the CPU).
+     */
+    public static Crossover crossover() {
+        return Auto.CHOICE instanceof AutoBackend a ? a.crossover() : null;
     }
 }

@@ -539,27 +539,7 @@ public final class Npy {
      * the temporary file is deleted and {@code file} is left as it was.
      */
     public static void writeAtomic(Path file, Array a) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        // A name of our own rather than Files.createTempFile, whose 0600 mode the result would keep.
-        Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".tmp");
-        boolean done = false;
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                write(out, a);   // write() already hands the stream whole chunks
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        AtomicFile.write(file, out -> write(out, a));   // write() already hands the stream whole chunks
     }
 
     // ------------------------------------------------------------------ helpers

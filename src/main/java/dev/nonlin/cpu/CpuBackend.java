@@ -253,6 +253,12 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
+    protected void copyTensor(Tensor x, Tensor y) {
+        float[] a = ((CpuTensor) x).data;
+        System.arraycopy(a, 0, ((CpuTensor) y).data, 0, a.length);
+    }
+
+    @Override
     protected void forwardTensor(Activation f, Tensor x, Tensor y) {
         forwardArray(f, a(x), 0, a(y), 0, (int) x.rows(), (int) x.cols());
     }
@@ -295,11 +301,7 @@ public final class CpuBackend extends AbstractBackend {
 
     /** Work units per element of one function: see {@link #DEFAULT_PARALLEL_THRESHOLD}. */
     static int cost(Kind k) {
-        return switch (k) {
-            case RELU, LEAKY_RELU, PRELU, HARDTANH, RELU6, HARDSIGMOID, HARDSWISH, SOFTSIGN, IDENTITY -> 1;
-            case SIGMOID, TANH, ELU, SELU, CELU, GELU, GELU_TANH, SWISH, MISH, SOFTPLUS, LOGSIGMOID,
-                    SOFTMAX, LOG_SOFTMAX -> TRANSCENDENTAL_COST;
-        };
+        return k.family() == Activation.Family.PIECEWISE ? 1 : TRANSCENDENTAL_COST;
     }
 
     private boolean split(long work) {

@@ -7,12 +7,16 @@ import dev.nonlin.Tensor;
 import dev.nonlin.cpu.CpuBackend;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
 import java.lang.System.Logger.Level;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,6 +71,14 @@ public final class CudaBackend extends AbstractBackend {
         return description();
     }
 
+    /**
+     * What a crossover measurement depends on: the GPU and the number of CPUs, e.g.
+     * {@code "NVIDIA H200 (sm_90), 16 CPUs"}. A calibration file applies only where this matches.
+     */
+    public String machineKey() {
+        return dev.name + " (sm_" + dev.ccMajor + dev.ccMinor + "), " + Runtime.getRuntime().availableProcessors() + " CPUs";
+    }
+
     /** Bytes of device memory held by live tensors of this backend. */
     public long bytesInUse() {
         return bytesInUse.get();
@@ -93,6 +105,129 @@ public final class CudaBackend extends AbstractBackend {
     /** Why this backend stopped serving (a sticky CUDA error), or null while it is healthy. */
     public String brokenReason() {
         return broken;
+    }
+
+    // ------------------------------------------------------------------ timing (for benchmarks)
+
+    /**
+     * The device time, in seconds, of the tensor operations that {@code work} launches: CUDA
+     * events recorded on the tensors' stream before and after it. This is the kernel time alone,
+     * without the launch overhead seen from Java; {@code nonlin bench} reports it for device
+     * tensors. {@code work} must only launch tensor operations of this backend.
+     */
+    public double deviceSeconds(Runnable work) {
+        if (work == null) {
+            throw new IllegalArgumentException("work must not be null");
+        }
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        float[] ms = new float[1];
+        dev.makeCurrent();
+        try {
+            guard("event timing", () -> {
+                Cuda.call("cuEventCreate", () -> JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT));
+                Cuda.call("cuEventCreate", () -> JCudaDriver.cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT));
+                Cuda.call("cuEventRecord", () -> JCudaDriver.cuEventRecord(start, null));
+            });
+            work.run();
+            guard("event timing", () -> {
+                dev.makeCurrent();
+                Cuda.call("cuEventRecord", () -> JCudaDriver.cuEventRecord(stop, null));
+                Cuda.call("cuEventSynchronize", () -> JCudaDriver.cuEventSynchronize(stop));
+                Cuda.call("cuEventElapsedTime", () -> JCudaDriver.cuEventElapsedTime(ms, start, stop));
+            });
+        } finally {
+            dev.makeCurrent();
+            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(stop);
+        }
+        return ms[0] / 1e3;
+    }
+
+    /**
+     * The host link's limit for the host-array path: the wall time, in seconds, to copy
+     * {@code h2dFloats} floats from pinned host memory to the device while {@code d2hFloats} go
+     * the other way on a second stream (the two directions overlapped, as the pipeline overlaps
+     * them). The median of {@code reps} timed runs after one warm-up. A forward call moves n
+     * floats each way; a backward call 2n up and n down.
+     *
+     * @throws IllegalArgumentException when a count is negative or above 2²⁸ (pinned blocks stay
+     *                                  under 2 GiB), or reps &lt; 1
+     */
+    public double pinnedLinkSeconds(long h2dFloats, long d2hFloats, int reps) {
+        long max = 1L << 28;
+        if (h2dFloats < 0 || h2dFloats > max) {
+            throw new IllegalArgumentException("h2dFloats must be in [0, 2^28], got " + h2dFloats);
+        }
+        if (d2hFloats < 0 || d2hFloats > max) {
+            throw new IllegalArgumentException("d2hFloats must be in [0, 2^28], got " + d2hFloats);
+        }
+        if (reps < 1) {
+            throw new IllegalArgumentException("reps must be >= 1, got " + reps);
+        }
+        long upBytes = Math.max(1, h2dFloats) * Float.BYTES;
+        long downBytes = Math.max(1, d2hFloats) * Float.BYTES;
+        Pointer hostUp = new Pointer();
+        Pointer hostDown = new Pointer();
+        CUdeviceptr devUp = new CUdeviceptr();
+        CUdeviceptr devDown = new CUdeviceptr();
+        CUstream up = new CUstream();
+        CUstream down = new CUstream();
+        boolean[] made = new boolean[6];
+        double[] t = new double[reps];
+        dev.makeCurrent();
+        try {
+            guard("pinned link timing", () -> {
+                Cuda.call("cuMemAllocHost", () -> JCudaDriver.cuMemAllocHost(hostUp, upBytes));
+                made[0] = true;
+                Cuda.call("cuMemAllocHost", () -> JCudaDriver.cuMemAllocHost(hostDown, downBytes));
+                made[1] = true;
+                Cuda.call("cuMemAlloc", () -> JCudaDriver.cuMemAlloc(devUp, upBytes));
+                made[2] = true;
+                Cuda.call("cuMemAlloc", () -> JCudaDriver.cuMemAlloc(devDown, downBytes));
+                made[3] = true;
+                Cuda.call("cuStreamCreate", () -> JCudaDriver.cuStreamCreate(up, CUstream_flags.CU_STREAM_NON_BLOCKING));
+                made[4] = true;
+                Cuda.call("cuStreamCreate", () -> JCudaDriver.cuStreamCreate(down, CUstream_flags.CU_STREAM_NON_BLOCKING));
+                made[5] = true;
+                for (int i = -1; i < reps; i++) {
+                    long t0 = System.nanoTime();
+                    if (h2dFloats > 0) {
+                        Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(devUp, hostUp, upBytes, up));
+                    }
+                    if (d2hFloats > 0) {
+                        Cuda.call("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(hostDown, devDown, downBytes, down));
+                    }
+                    Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(up));
+                    Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(down));
+                    if (i >= 0) {
+                        t[i] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+            });
+        } finally {
+            dev.makeCurrent();
+            if (made[5]) {
+                JCudaDriver.cuStreamDestroy(down);
+            }
+            if (made[4]) {
+                JCudaDriver.cuStreamDestroy(up);
+            }
+            if (made[3]) {
+                JCudaDriver.cuMemFree(devDown);
+            }
+            if (made[2]) {
+                JCudaDriver.cuMemFree(devUp);
+            }
+            if (made[1]) {
+                JCudaDriver.cuMemFreeHost(hostDown);
+            }
+            if (made[0]) {
+                JCudaDriver.cuMemFreeHost(hostUp);
+            }
+        }
+        Arrays.sort(t);
+        return t[reps / 2];
     }
 
     // ------------------------------------------------------------------ tensors
@@ -136,6 +271,18 @@ public final class CudaBackend extends AbstractBackend {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "nonlin: cuMemFree failed: {0}", e.toString());
         }
+    }
+
+    @Override
+    protected void copyTensor(Tensor x, Tensor y) {
+        long bytes = x.size() * Float.BYTES;
+        guard("copy", () -> {
+            dev.makeCurrent();
+            // cuMemcpyDtoDAsync on the legacy default stream (stream 0): ordered after the kernels
+            // launched on tensors so far, like every tensor operation here
+            Cuda.call("cuMemcpyDtoDAsync " + bytes + " bytes",
+                    () -> JCudaDriver.cuMemcpyDtoDAsync(ptr(y), ptr(x), bytes, null));
+        });
     }
 
     @Override
