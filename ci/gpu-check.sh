@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (no Maven, no network): the GPU test suite, `nonlin check`, and a short
 # GPU-vs-CPU benchmark, from the folder that ci/prepare-gpu-check.sh filled (.device by default).
-# Results (logs, JUnit XML, CSV) go to $OUT (default ./gpu-results).
+# Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $OUT
+# (default ./gpu-results). The runtime is jlink'd without java.desktop, so the bench writes no PNG
+# there; `nonlin bench` on a full JDK draws it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=${DEVICE_DIR:-.device}
@@ -32,6 +34,11 @@ check_rc=${PIPESTATUS[0]}
 
 echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
 $JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$OUT/bandwidth.csv" 2>&1 | tee "$OUT/bandwidth.txt"
+
+echo "== nonlin bench --quick --calibrate: crossover per family (the jar's defaults are unmeasured until this runs)"
+$JAVA -Xmx8g -Dnonlin.crossover.file="$OUT/crossover.properties" -cp "$CP" dev.nonlin.cli.Main bench --quick \
+    --direction both --calibrate --no-progress --out "$OUT/bench" 2>&1 | tee "$OUT/bench.txt"
+cat "$OUT/crossover.properties" 2>/dev/null
 
 echo "== JUnit: everything else (CPU paths, CLI, kernel math on the host)"
 $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \

@@ -42,7 +42,7 @@ class BackendsTest {
         System.setProperty(Backends.PROPERTY, "cpu");
         assertSame(Backends.cpu(), Backends.auto());
         System.setProperty(Backends.PROPERTY, "auto");
-        assertEquals(Backends.cudaUnavailabilityCause() == null ? "cuda" : "cpu", Backends.auto().name(),
+        assertEquals(Backends.cudaUnavailabilityCause() == null ? "auto" : "cpu", Backends.auto().name(),
                 "'auto' as the forced value is the automatic choice");
     }
 

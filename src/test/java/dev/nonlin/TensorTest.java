@@ -61,4 +61,26 @@ class TensorTest {
             assertArrayEquals(expected, data, "the wrapped array holds the result");
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void copyCopiesAndChecksBeforeWriting() {
+        Backend b = Backends.cpu();
+        try (Tensor x = b.tensor(new float[] {1, -2, 3, 4, 5, 6}, 2, 3); Tensor y = b.allocate(2, 3);
+             Tensor z = b.allocate(3, 2); Tensor empty = b.allocate(0, 3)) {
+            b.copy(x, y);
+            assertArrayEquals(x.toArray(), y.toArray());
+            b.copy(x, x);
+            b.copy(empty, b.allocate(0, 3));
+            float[] before = z.toArray();
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> b.copy(x, z));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("2") && e.getMessage().contains("3"),
+                    e.getMessage());
+            assertArrayEquals(before, z.toArray(), "nothing written");
+            try (Tensor foreign = CpuBackend.scalar().allocate(2, 3)) {
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> b.copy(x, foreign));
+            }
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> b.copy(null, y));
+        }
+    }
 }

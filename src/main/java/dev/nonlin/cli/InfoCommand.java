@@ -72,8 +72,16 @@ final class InfoCommand implements Callable<Integer> {
             if (gpu.brokenReason() != null) {
                 line(out, "gpu", "out of service: " + gpu.brokenReason());
             }
+            dev.nonlin.Crossover c = Backends.crossover();
+            if (c != null) {
+                for (dev.nonlin.Activation.Family f : dev.nonlin.Activation.Family.values()) {
+                    line(out, "crossover", String.format(java.util.Locale.ROOT, "%-14s host arrays to the GPU from %s elements (%s)",
+                            f.key(), dev.nonlin.Crossover.format(c.elements(f)), c.source(f)));
+                }
+            }
         } else {
             line(out, "gpu", "none usable: " + CudaSupport.unavailabilityCause());
+            line(out, "crossover", "none: without a GPU, auto runs everything on the CPU");
         }
         out.println("backends:");
         for (Backends.Availability a : report.backends()) {

@@ -189,6 +189,10 @@ class CudaDifferentialTest {
 
     @Test
     void autoChoosesTheGpu() {
-        assertEquals("cuda", Backends.auto().name(), Backends.report().toString());
+        // auto: tensors on the GPU, host arrays by the crossover
+        assertEquals("auto", Backends.auto().name(), Backends.report().toString());
+        try (dev.nonlin.Tensor t = Backends.auto().allocate(1, 4)) {
+            assertEquals("cuda", t.backend().name());
+        }
     }
 }

@@ -1,0 +1,131 @@
+package dev.nonlin;
+
+import dev.nonlin.Activation.Family;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CrossoverTest {
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void clear() {
+        System.clearProperty(Crossover.PROPERTY);
+        System.clearProperty(Crossover.FILE_PROPERTY);
+    }
+
+    @Test
+    void theJarDefaultsCoverEveryFamilyAndSayWhereTheyCameFrom() {
+        Crossover d = Crossover.defaults();
+        for (Family f : Family.values()) {
+            assertTrue(d.elements(f) >= 0, f.key());
+            assertTrue(d.source(f).startsWith("defaults in the jar"), d.source(f));
+        }
+        // a memory-bound function can never pay for two staging copies: see crossover.properties
+        assertEquals(Crossover.NEVER, d.elements(Family.PIECEWISE));
+    }
+
+    @Test
+    void oneSizeForEveryFamilyOrPerFamily() {
+        Crossover base = Crossover.uniform(Crossover.NEVER, "test");
+        Crossover all = Crossover.parse("2^18", base);
+        for (Family f : Family.values()) {
+            assertEquals(1L << 18, all.elements(f));
+        }
+        Crossover some = Crossover.parse("transcendental=65536, row_wise = never", Crossover.uniform(7, "base"));
+        assertEquals(7, some.elements(Family.PIECEWISE));
+        assertEquals("base", some.source(Family.PIECEWISE));
+        assertEquals(65536, some.elements(Family.TRANSCENDENTAL));
+        assertEquals(Crossover.NEVER, some.elements(Family.ROW_WISE));
+        assertEquals("piecewise: 7, transcendental: 2^16, row_wise: never", some.toString());
+    }
+
+    @Test
+    void gpuFromTheCrossoverOn() {
+        Crossover c = Crossover.parse("piecewise=never,transcendental=1000,row_wise=0", Crossover.uniform(0, "t"));
+        assertFalse(c.gpu(Family.TRANSCENDENTAL, 999));
+        assertTrue(c.gpu(Family.TRANSCENDENTAL, 1000));
+        assertFalse(c.gpu(Family.PIECEWISE, Long.MAX_VALUE - 1));
+        assertTrue(c.gpu(Family.ROW_WISE, 0));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "-1|-1", "lots|'lots'", "2^63|'2^63'", "2^-1|'2^-1'", "softmax=5|'softmax'",
+            "transcendental|'transcendental'", "transcendental=fast|'fast'", "''|''"})
+    void badValuesNameTheValue(String spec, String named) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Crossover.parse(spec, Crossover.defaults()));
+        assertTrue(e.getMessage().contains(named), e.getMessage());
+    }
+
+    @Test
+    void calibrationFileAppliesOnlyToTheMachineItWasMeasuredOn() throws IOException {
+        Path file = dir.resolve("sub/crossover.properties");
+        System.setProperty(Crossover.FILE_PROPERTY, file.toString());
+        assertEquals(file, Crossover.userFile());
+        Map<Family, Long> v = new EnumMap<>(Family.class);
+        v.put(Family.PIECEWISE, Crossover.NEVER);
+        v.put(Family.TRANSCENDENTAL, 1L << 17);
+        v.put(Family.ROW_WISE, 3000L);
+        Crossover.write(file, v, "Test GPU (sm_90), 2 CPUs", "2026-11-29", "a test");
+        String text = Files.readString(file);
+        assertTrue(text.contains("transcendental=2^17"), text);
+
+        Crossover same = Crossover.load("Test GPU (sm_90), 2 CPUs");
+        assertEquals(1L << 17, same.elements(Family.TRANSCENDENTAL));
+        assertEquals(3000, same.elements(Family.ROW_WISE));
+        assertTrue(same.source(Family.ROW_WISE).contains(file.toString()), same.source(Family.ROW_WISE));
+
+        Crossover other = Crossover.load("Another GPU (sm_80), 64 CPUs");
+        assertEquals(Crossover.defaults().elements(Family.TRANSCENDENTAL), other.elements(Family.TRANSCENDENTAL));
+
+        // the property overrides the file, family by family
+        System.setProperty(Crossover.PROPERTY, "row_wise=2^10");
+        Crossover forced = Crossover.load("Test GPU (sm_90), 2 CPUs");
+        assertEquals(1024, forced.elements(Family.ROW_WISE));
+        assertEquals("-D" + Crossover.PROPERTY, forced.source(Family.ROW_WISE));
+        assertEquals(1L << 17, forced.elements(Family.TRANSCENDENTAL));
+        try (var files = Files.list(file.getParent())) {
+            assertEquals(1, files.count(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void aMalformedFileOrPropertyIsReportedWithItsSource() throws IOException {
+        Path file = dir.resolve("crossover.properties");
+        Files.writeString(file, "device=G\ntranscendental=soon\n");
+        System.setProperty(Crossover.FILE_PROPERTY, file.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Crossover.load("G"));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("soon"), e.getMessage());
+
+        System.clearProperty(Crossover.FILE_PROPERTY);
+        System.setProperty(Crossover.FILE_PROPERTY, dir.resolve("absent.properties").toString());
+        System.setProperty(Crossover.PROPERTY, "gelu=5");
+        e = assertThrows(IllegalArgumentException.class, () -> Crossover.load("G"));
+        assertTrue(e.getMessage().contains("-Dnonlin.crossover") && e.getMessage().contains("gelu"), e.getMessage());
+    }
+
+    @Test
+    void writeRejectsMissingFamilies() {
+        Map<Family, Long> v = new EnumMap<>(Family.class);
+        v.put(Family.PIECEWISE, 1L);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Crossover.write(dir.resolve("c.properties"), v, "G", "d", "n"));
+        assertTrue(e.getMessage().contains("transcendental"), e.getMessage());
+    }
+}
