@@ -26,6 +26,10 @@ import java.util.concurrent.TimeUnit;
  * {@code cpu-simd} on one thread, for a cheap function (relu: bandwidth-bound, where the split's
  * fixed cost of a few microseconds matters most) and an expensive one (gelu). The crossover is the
  * smallest size where the split is faster.
+ *
+ * <p>Roofline: a split divides the time by the core count at best, minus its fixed cost (waking
+ * the pool's workers). Compute-bound gelu can approach that; relu is bound by memory bandwidth,
+ * which the cores share, so it gains only what one core's copy leaves of the bus unused.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
