@@ -3,6 +3,8 @@ package dev.nonlin.cuda;
 import dev.nonlin.AbstractBackend;
 import dev.nonlin.Activation;
 import dev.nonlin.Backend;
+import dev.nonlin.IntTensor;
+import dev.nonlin.Loss;
 import dev.nonlin.Tensor;
 import dev.nonlin.cpu.CpuBackend;
 import jcuda.Pointer;
@@ -324,6 +326,55 @@ public final class CudaBackend extends AbstractBackend {
             Launches.preluBackward(this, ptr(x), ptr(alpha), alpha.size(), ptr(dy), ptr(dx), ptr(dAlpha),
                     x.rows(), x.cols(), null);
         });
+    }
+
+    // ------------------------------------------------------------------ losses (CUDA kernels: next step)
+
+    @Override
+    protected double lossForwardArray(Loss loss, float[] z, int zo, float[] t, int to, int rows, int cols) {
+        return cpu.lossForward(loss, z, zo, t, to, rows, cols);
+    }
+
+    @Override
+    protected double lossForwardArray(Loss loss, float[] z, int zo, int[] target, int to, int rows, int cols) {
+        return cpu.lossForward(loss, z, zo, target, to, rows, cols);
+    }
+
+    @Override
+    protected void lossBackwardArray(Loss loss, float[] z, int zo, float[] t, int to, double dLoss, float[] dz, int dzo,
+                                     int rows, int cols) {
+        cpu.lossBackward(loss, z, zo, t, to, dLoss, dz, dzo, rows, cols);
+    }
+
+    @Override
+    protected void lossBackwardArray(Loss loss, float[] z, int zo, int[] target, int to, double dLoss, float[] dz,
+                                     int dzo, int rows, int cols) {
+        cpu.lossBackward(loss, z, zo, target, to, dLoss, dz, dzo, rows, cols);
+    }
+
+    @Override
+    protected IntTensor intTensorChecked(int[] data) {
+        throw new UnsupportedOperationException("CUDA losses on tensors are not implemented yet");
+    }
+
+    @Override
+    protected void lossForwardTensor(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
+        throw new UnsupportedOperationException("CUDA losses on tensors are not implemented yet");
+    }
+
+    @Override
+    protected void lossForwardTensor(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
+        throw new UnsupportedOperationException("CUDA losses on tensors are not implemented yet");
+    }
+
+    @Override
+    protected void lossBackwardTensor(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
+        throw new UnsupportedOperationException("CUDA losses on tensors are not implemented yet");
+    }
+
+    @Override
+    protected void lossBackwardTensor(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
+        throw new UnsupportedOperationException("CUDA losses on tensors are not implemented yet");
     }
 
     private static CUdeviceptr ptr(Tensor t) {
