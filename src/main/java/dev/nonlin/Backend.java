@@ -238,10 +238,12 @@ public interface Backend {
     IntTensor intTensor(int[] data);
 
     /**
-     * Writes the reduced loss of {@code z} against float targets {@code t} into {@code loss}, a
-     * tensor of one element, as a float. The loss stays where the data is: on CUDA nothing waits
-     * for the GPU, so a training loop can read it every N steps ({@code loss.toArray()[0]}) instead
-     * of synchronising on each one.
+     * Writes the reduced loss of {@code z} against float targets {@code t} into {@code lossOut}, a
+     * tensor of one element, as a float. The loss stays where the data is (on CUDA it is not copied
+     * back), so a training loop can keep it there and read it every N steps
+     * ({@code lossOut.toArray()[0]}); returning a float would force a device-to-host copy on every
+     * step. (On CUDA, freeing the reduction's scratch memory still waits for the kernels, as
+     * PReLU's dα does; a cached scratch buffer would remove that wait.)
      */
     void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut);
 
