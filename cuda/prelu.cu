@@ -44,21 +44,6 @@ __device__ __forceinline__ float alpha_of(const float* alpha, long long i, long 
     return nalpha == 1 ? alpha[0] : alpha[i % cols];
 }
 
-/** Fixed-order tree sum over the block (blockDim.x a power of two); the result is in thread 0. */
-__device__ __forceinline__ double block_tree_sum(double v, double* smem) {
-    smem[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
-            smem[threadIdx.x] += smem[threadIdx.x + s];
-        }
-        __syncthreads();
-    }
-    double r = smem[0];
-    __syncthreads();   // smem is reused by the caller's next iteration
-    return r;
-}
-
 }  // namespace nonlin
 
 extern "C" __global__ void prelu_alpha_forward_f32(const float* x, const float* alpha, float* y, long long n,

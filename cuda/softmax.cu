@@ -13,7 +13,7 @@
 // the elementwise store. The row is re-read on every pass, from L2 for short rows: correct and
 // simple; the CUDA backend issue may cache rows in shared memory or fuse passes (online softmax).
 //
-// Launch: blockDim.x a multiple of 32, at most 1024 (256 suggested); any grid.
+// Launch (the row groups of include/nonlin_rows.cuh): blockDim.x a multiple of 32, at most 1024 (256 suggested); any grid.
 //   cols ≤ 1024: one warp per row (warp shuffles only). Rows are spread over all the warps of
 //                the grid, so grid = ceil(rows / (blockDim.x / 32)), capped at a few waves.
 //   cols > 1024: one block per row (warp shuffles, then the warps' partials through shared
@@ -22,62 +22,9 @@
 // not a multiple of 32 makes the kernels return without writing (poisoned outputs show it).
 // In place is safe (y == x, dx == dy): every pass that reads the row ends in a reduction that
 // all threads of the row's group join, and each element is read and then written by one thread.
-#include "nonlin_kernels.cuh"
+#include "nonlin_rows.cuh"
 
 namespace nonlin {
-
-/** Rows up to this length get one warp each; longer ones a whole block. */
-constexpr long long WARP_ROW_MAX = 1024;
-constexpr unsigned FULL_MASK = 0xffffffffu;
-
-__device__ __forceinline__ double warp_max(double v) {
-    for (int o = 16; o > 0; o >>= 1) {
-        v = row_max(v, __shfl_xor_sync(FULL_MASK, v, o));
-    }
-    return v;
-}
-
-__device__ __forceinline__ double warp_sum(double v) {
-    for (int o = 16; o > 0; o >>= 1) {
-        v += __shfl_xor_sync(FULL_MASK, v, o);
-    }
-    return v;
-}
-
-/** One warp works on a row: the lane is the rank. */
-struct WarpGroup {
-    __device__ __forceinline__ int rank() const { return threadIdx.x & 31; }
-    __device__ __forceinline__ int size() const { return 32; }
-    __device__ __forceinline__ double max(double v) const { return warp_max(v); }
-    __device__ __forceinline__ double sum(double v) const { return warp_sum(v); }
-};
-
-/** One block works on a row; smem holds one partial per warp. Every thread gets the result. */
-struct BlockGroup {
-    double* smem;
-
-    __device__ __forceinline__ int rank() const { return threadIdx.x; }
-    __device__ __forceinline__ int size() const { return blockDim.x; }
-
-    template <bool MAX>
-    __device__ __forceinline__ double reduce(double v) const {
-        v = MAX ? warp_max(v) : warp_sum(v);
-        int lane = threadIdx.x & 31;
-        int warp = threadIdx.x >> 5;
-        __syncthreads();   // the previous reduction's readers are done with smem
-        if (lane == 0) {
-            smem[warp] = v;
-        }
-        __syncthreads();
-        // every warp reduces the partials, so every thread ends with the result: no broadcast
-        double identity = MAX ? -INFINITY : 0.0;
-        v = lane < (int) (blockDim.x >> 5) ? smem[lane] : identity;
-        return MAX ? warp_max(v) : warp_sum(v);
-    }
-
-    __device__ __forceinline__ double max(double v) const { return reduce<true>(v); }
-    __device__ __forceinline__ double sum(double v) const { return reduce<false>(v); }
-};
 
 /** The row's max m and scale k (passes 1 and 2). */
 template <bool LOG, class G>
@@ -134,29 +81,6 @@ __device__ __forceinline__ void row_backward_from_output(G g, const float* y, co
     dot = g.sum(dot);
     for (long long i = g.rank(); i < n; i += g.size()) {
         dx[i] = (float) row_dx(LOG, y[i], dy[i], dot);
-    }
-}
-
-/**
- * Calls body(group, row) for every row this thread's group owns: a warp per row for short
- * rows, a block per row for long ones. The mode depends on cols only, so it is uniform.
- */
-template <class Body>
-__device__ __forceinline__ void for_each_row(long long rows, long long cols, Body body) {
-    if (blockDim.x & 31) {
-        return;   // see the launch rules above
-    }
-    if (cols <= WARP_ROW_MAX) {
-        long long warp = grid_start() >> 5;
-        long long warps = grid_stride() >> 5;
-        for (long long r = warp; r < rows; r += warps) {
-            body(WarpGroup{}, r);
-        }
-    } else {
-        __shared__ double smem[32];
-        for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
-            body(BlockGroup{smem}, r);
-        }
     }
 }
 

@@ -93,6 +93,21 @@ __device__ __forceinline__ void map2(const float* a, const float* b, float* z, l
     }
 }
 
+/** Fixed-order tree sum over the block (blockDim.x a power of two); the result is in thread 0. */
+__device__ __forceinline__ double block_tree_sum(double v, double* smem) {
+    smem[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned s = blockDim.x >> 1; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            smem[threadIdx.x] += smem[threadIdx.x + s];
+        }
+        __syncthreads();
+    }
+    double r = smem[0];
+    __syncthreads();   // smem is reused by the caller's next iteration
+    return r;
+}
+
 }  // namespace nonlin
 
 #endif  // NONLIN_KERNELS_CUH

@@ -697,6 +697,133 @@ NL_HD double row_dx(bool log_softmax, double y, double dy, double dot) {
     return log_softmax ? dy - exp(y) * dot : y * (dy - dot);
 }
 
+// ------------------------------------------------------------------ losses
+//
+// The per-element terms and gradients of the elementwise losses, and the pieces of one
+// softmax cross-entropy row, mirroring dev.nonlin.cpu.LossMath function by function (the
+// formulas and their numerics are documented there and on the records of dev.nonlin.Loss).
+// z: input (prediction, probability or logit), t: target, p0: pos_weight (bce_with_logits).
+// The reductions (fixed chunks, fixed order, in double) are in cuda/losses.cu.
+
+/** PyTorch's clamp of log p and log(1 − p) in binary_cross_entropy (aten/src/ATen/native/Loss.cpp). */
+constexpr double BCE_LOG_MIN = -100.0;
+/** PyTorch's lower bound on p·(1 − p) in binary_cross_entropy's gradient (EPSILON in Loss.cpp). */
+constexpr double BCE_GRAD_EPS = 1e-12;
+
+/** softplus(u) = max(u, 0) + log1p(e^−|u|): never overflows; softplus(−∞) = 0; NaN stays NaN. */
+NL_HD double softplus_stable(double u) {
+    return jmax(u, 0.0) + log1p(exp(-fabs(u)));
+}
+
+/** c·v, but 0 where the weight c is 0: a term that does not count cannot make ∞·0 = NaN. */
+NL_HD double weighted(double c, double v) {
+    return c == 0 ? 0.0 : c * v;
+}
+
+// Mean squared error: ℓ = (z − t)², ∂ℓ/∂z = 2(z − t). z − t of two floats is exact in double.
+struct MseLoss {
+    NL_HD static double term(double z, double t, double) {
+        double d = z - t;
+        return d * d;
+    }
+    NL_HD static double gradient(double z, double t, double) { return 2.0 * (z - t); }
+};
+
+// Binary cross-entropy on probabilities (PyTorch's clamps):
+//   ℓ = −(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100))
+//   ∂ℓ/∂p = (p − t) / max(p(1 − p), 1e-12)        NaN for p outside [0, 1] (PyTorch raises)
+struct BceLoss {
+    NL_HD static double term(double z, double t, double) {
+        double lp = jmax(log(z), BCE_LOG_MIN);
+        double lq = jmax(log(1.0 - z), BCE_LOG_MIN);
+        return -(t * lp + (1.0 - t) * lq);
+    }
+    NL_HD static double gradient(double z, double t, double) {
+        if (!(z >= 0.0 && z <= 1.0)) {
+            return NAN;
+        }
+        return (z - t) / jmax(z * (1.0 - z), BCE_GRAD_EPS);
+    }
+};
+
+// Binary cross-entropy on logits with pos_weight w = p0:
+//   ℓ = w·t·softplus(−z) + (1 − t)·softplus(z)        (two non-negative terms: no cancellation)
+//   ∂ℓ/∂z = (1 − t)·σ(z) − w·t·σ(−z)                  (exact in the tails, unlike σ(z) − t)
+struct BceWithLogitsLoss {
+    NL_HD static double term(double z, double t, double p0) {
+        return weighted(p0 * t, softplus_stable(-z)) + weighted(1.0 - t, softplus_stable(z));
+    }
+    NL_HD static double gradient(double z, double t, double p0) {
+        return (1.0 - t) * sigmoid(z) - p0 * t * sigmoid(-z);
+    }
+};
+
+// Softmax cross-entropy, one row of C = cols logits, target class t, ε = label_smoothing:
+//   m = max z,  c = #{z_j = m},  s = Σ_{z_j < m} e^(z_j − m),  r = (c − 1) + s
+//   ℓ = log1p(r) − (1 − ε)(z_t − m) − (ε/C)·Σ_j (z_j − m)
+//   ∂ℓ/∂z_j = p_j − ε/C − (1 − ε)[j = t],  p_j = e^(z_j − m)·k,  k = 1/(1 + r)
+// The passes are softmax's (row_max, row_is_max, row_exp_term above) plus Σ(z_j − m) and
+// z_t − m. A row whose max is NaN or ±∞ is NaN (as PyTorch's log_softmax there).
+
+/** ℓ of a row from its statistics; terms with a zero weight add 0. */
+NL_HD double ce_loss(double m, double r, double ztm, double sum_zm, double eps, double cols) {
+    if (m != m || isinf(m)) {
+        return NAN;
+    }
+    return log1p(r) - weighted(1.0 - eps, ztm) - weighted(eps / cols, sum_zm);
+}
+
+/**
+ * ∂ℓ/∂z_j. For the target at the max (p_t = k), p_t − 1 = −r·k exactly, so a confident, correct
+ * row keeps its small gradient. target_at_max: j is the target and z_t = m.
+ */
+NL_HD double ce_gradient(double v, double m, double k, double r, bool is_target, bool target_at_max, double eps,
+                         double cols) {
+    if (m != m || isinf(m)) {
+        return NAN;
+    }
+    double u = eps / cols;
+    if (target_at_max) {
+        return (-r * k + eps) - u;
+    }
+    double p = exp(v - m) * k;
+    return is_target ? (p - (1.0 - eps)) - u : p - u;
+}
+
+/** Loss op codes: the ordinals of dev.nonlin.Loss.Kind (KernelMathHostTest checks them). */
+#define NONLIN_LOSSES(X)                                              \
+    X(MSE,             mse,             MseLoss)                      \
+    X(BCE,             bce,             BceLoss)                      \
+    X(BCE_WITH_LOGITS, bce_with_logits, BceWithLogitsLoss)
+
+enum class LossOp : int {
+#define NL_LOSS_ENUM(OP, name, L) OP,
+    NONLIN_LOSSES(NL_LOSS_ENUM)
+#undef NL_LOSS_ENUM
+    SOFTMAX_CROSS_ENTROPY,
+    COUNT
+};
+
+/** ℓ(z, t) for host tests; NaN for unknown or row-wise ops. */
+__host__ __device__ inline double nonlin_loss_term(LossOp op, double p0, double z, double t) {
+#define NL_CASE_LOSS_TERM(OP, name, L) case LossOp::OP: return L::term(z, t, p0);
+    switch (op) {
+        NONLIN_LOSSES(NL_CASE_LOSS_TERM)
+        default: return NAN;
+    }
+#undef NL_CASE_LOSS_TERM
+}
+
+/** ∂ℓ/∂z for host tests; NaN for unknown or row-wise ops. */
+__host__ __device__ inline double nonlin_loss_gradient(LossOp op, double p0, double z, double t) {
+#define NL_CASE_LOSS_GRAD(OP, name, L) case LossOp::OP: return L::gradient(z, t, p0);
+    switch (op) {
+        NONLIN_LOSSES(NL_CASE_LOSS_GRAD)
+        default: return NAN;
+    }
+#undef NL_CASE_LOSS_GRAD
+}
+
 }  // namespace nonlin
 
 #endif  // NONLIN_MATH_CUH

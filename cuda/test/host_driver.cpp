@@ -19,6 +19,13 @@
 //       in: alpha[nalpha], x[rows·cols], dy[rows·cols]. out: y[n], dx[n], dalpha[nalpha];
 //       α per column when nalpha = cols, one α when nalpha = 1; dα summed in double in row
 //       order.
+//   host_driver loss_ops
+//       one line per loss op code: "<code> <OP> <kernel_name>", in dev.nonlin.Loss.Kind order
+//   host_driver loss <op> <p0> <in> <out>
+//       in: pairs (z, t). out: float64 pairs (ℓ(z, t), ∂ℓ/∂z), in double, before any rounding
+//   host_driver ce <ignore_index> <eps> <in> <out>
+//       in: records (int32 cols, int32 target, cols × z). out: per row, float64 ℓ then cols ×
+//       float64 ∂ℓ/∂z (scale 1), through the passes of losses.cu, sequentially.
 #include "nonlin_math.cuh"
 
 #include <cstdint>
@@ -90,6 +97,90 @@ int erfcx() {
         std::printf("%016llx\n", (unsigned long long) u);
     }
     return 0;
+}
+
+bool write_doubles(const char* path, const std::vector<double>& v) {
+    FILE* f = std::fopen(path, "wb");
+    if (!f) {
+        return false;
+    }
+    size_t put = std::fwrite(v.data(), sizeof(double), v.size(), f);
+    return std::fclose(f) == 0 && put == v.size();
+}
+
+int loss_ops() {
+#define NL_PRINT_LOSS(OP, name, L) std::printf("%d %s %s\n", (int) nonlin::LossOp::OP, #OP, #name);
+    NONLIN_LOSSES(NL_PRINT_LOSS)
+#undef NL_PRINT_LOSS
+    std::printf("%d SOFTMAX_CROSS_ENTROPY softmax_cross_entropy\n", (int) nonlin::LossOp::SOFTMAX_CROSS_ENTROPY);
+    return 0;
+}
+
+int loss(nonlin::LossOp op, float p0, const char* in, const char* out) {
+    std::vector<unsigned char> b;
+    if (!read_all(in, b) || b.size() % 8 != 0) {
+        return fail("cannot read the loss input");
+    }
+    size_t n = b.size() / 8;
+    std::vector<double> r(2 * n);
+    for (size_t i = 0; i < n; i++) {
+        float z = at(b, 2 * i);
+        float t = at(b, 2 * i + 1);
+        r[2 * i] = nonlin::nonlin_loss_term(op, p0, z, t);
+        r[2 * i + 1] = nonlin::nonlin_loss_gradient(op, p0, z, t);
+    }
+    return write_doubles(out, r) ? 0 : fail("cannot write the loss output");
+}
+
+/** One cross-entropy row through losses.cu's passes, sequentially. */
+int ce(long long ignore, float eps, const char* in, const char* out) {
+    std::vector<unsigned char> b;
+    if (!read_all(in, b) || b.size() % 4 != 0) {
+        return fail("cannot read the ce input");
+    }
+    std::vector<double> r;
+    size_t words = b.size() / 4;
+    size_t w = 0;
+    while (w + 2 <= words) {
+        int32_t cols, target;
+        std::memcpy(&cols, b.data() + 4 * w, 4);
+        std::memcpy(&target, b.data() + 4 * w + 4, 4);
+        w += 2;
+        if (cols < 0 || w + (size_t) cols > words) {
+            return fail("ce: truncated record");
+        }
+        std::vector<double> z(cols);
+        for (int32_t i = 0; i < cols; i++) {
+            z[i] = at(b, w + i);
+        }
+        w += cols;
+        if (target == ignore || target < 0 || target >= cols) {
+            bool ignored = target == ignore;
+            r.push_back(ignored ? 0.0 : NAN);
+            for (int32_t i = 0; i < cols; i++) {
+                r.push_back(ignored ? 0.0 : NAN);
+            }
+            continue;
+        }
+        double m = -INFINITY;
+        for (double v : z) {
+            m = nonlin::row_max(m, v);
+        }
+        double c = 0, se = 0, szm = 0;
+        for (double v : z) {
+            c += nonlin::row_is_max(v, m);
+            se += nonlin::row_exp_term(v, m);
+            szm += v - m;
+        }
+        double rr = (c - 1.0) + se;
+        double ztm = z[target] - m;
+        r.push_back(nonlin::ce_loss(m, rr, ztm, szm, eps, (double) cols));
+        double k = 1.0 / (1.0 + rr);
+        for (int32_t i = 0; i < cols; i++) {
+            r.push_back(nonlin::ce_gradient(z[i], m, k, rr, i == target, i == target && ztm == 0.0, eps, (double) cols));
+        }
+    }
+    return write_doubles(out, r) ? 0 : fail("cannot write the ce output");
 }
 
 int pointwise(Op op, float p0, float p1, const char* in, const char* out) {
@@ -214,9 +305,19 @@ int main(int argc, char** argv) {
     if (argc == 5 && !std::strcmp(argv[1], "rows")) {
         return rows((Op) std::atoi(argv[2]), argv[3], argv[4]);
     }
+    if (argc >= 2 && !std::strcmp(argv[1], "loss_ops")) {
+        return loss_ops();
+    }
+    if (argc == 6 && !std::strcmp(argv[1], "loss")) {
+        return loss((nonlin::LossOp) std::atoi(argv[2]), bits_to_float(argv[3]), argv[4], argv[5]);
+    }
+    if (argc == 6 && !std::strcmp(argv[1], "ce")) {
+        return ce(std::atoll(argv[2]), bits_to_float(argv[3]), argv[4], argv[5]);
+    }
     if (argc == 7 && !std::strcmp(argv[1], "prelu")) {
         return prelu(std::atol(argv[2]), std::atol(argv[3]), std::atol(argv[4]), argv[5], argv[6]);
     }
     return fail("usage: host_driver ops | erfcx | pointwise <op> <p0> <p1> <in> <out> | rows <op> <in> <out>"
-                " | prelu <rows> <cols> <nalpha> <in> <out>");
+                " | prelu <rows> <cols> <nalpha> <in> <out> | loss_ops | loss <op> <p0> <in> <out>"
+                " | ce <ignore_index> <eps> <in> <out>");
 }

@@ -8,11 +8,16 @@
 //     against the sequential passes of the host driver (a different summation order, so within
 //     the contract, not bitwise);
 //   - PReLU: α per channel and one α, forward and dx per element, dα through the two-kernel
-//     reductions, which must give the same bits for every grid size.
+//     reductions, which must give the same bits for every grid size;
+//   - losses: the elementwise partial + finish reductions (the same bits for every grid, close
+//     to a sequential sum), their backward per element, softmax cross-entropy rows in warp and
+//     block mode (ignored rows, bad targets, label smoothing, in place, the mean's count on the
+//     device) against the sequential row math.
 // Prints one line per failure and a closing "N passed, M failed"; exits 1 on any failure.
 // Build: g++ -std=c++20 -O1 -pthread -I cuda/include cuda/test/kernel_emu.cpp
 #include "cuda_host_emu.h"
 
+#include "../losses.cu"
 #include "../pointwise.cu"
 #include "../prelu.cu"
 #include "../softmax.cu"
@@ -372,12 +377,217 @@ void prelu() {
     prelu_case(200, 3, 3, 16, 100);
 }
 
+
+// ------------------------------------------------------------------ losses
+
+using LossPartial = void (*)(const float*, const float*, double*, long long, long long, float);
+using LossBackward = void (*)(const float*, const float*, float*, long long, float, double);
+
+struct ElementwiseLoss {
+    const char* name;
+    nonlin::LossOp op;
+    LossPartial partial;
+    LossBackward backward;
+};
+
+#define NL_EMU_LOSS(OP, name, L) {#name, nonlin::LossOp::OP, name##_loss_partial_f32, name##_loss_backward_f32},
+const ElementwiseLoss LOSSES[] = {NONLIN_LOSSES(NL_EMU_LOSS)};
+
+/** Inputs in the loss's domain (probabilities for bce), a few special values, targets in [0, 1]. */
+void loss_inputs(nonlin::LossOp op, long long n, unsigned seed, std::vector<float>& z, std::vector<float>& t) {
+    std::mt19937 r(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::normal_distribution<float> g(0.0f, 4.0f);
+    z.resize(n);
+    t.resize(n);
+    for (long long i = 0; i < n; i++) {
+        z[i] = op == nonlin::LossOp::BCE ? u(r) : g(r);
+        t[i] = i % 3 == 0 ? 0.0f : (i % 3 == 1 ? 1.0f : u(r));
+    }
+    if (n > 5) {
+        z[1] = op == nonlin::LossOp::BCE ? 0.0f : 1e4f;   // the clamp; a huge logit
+        z[4] = op == nonlin::LossOp::BCE ? 1.0f : -1e4f;
+    }
+}
+
+void loss_case(const ElementwiseLoss& k, long long n, long long chunk, unsigned block) {
+    std::string tag = std::string(k.name) + " loss n=" + std::to_string(n) + " chunk=" + std::to_string(chunk)
+            + " block=" + std::to_string(block);
+    const float p0 = 2.5f;   // pos_weight for bce_with_logits; unused by the others
+    std::vector<float> z, t;
+    loss_inputs(k.op, n, (unsigned) (n * 7 + (int) k.op), z, t);
+    double exact = 0, mag = 0;
+    for (long long i = 0; i < n; i++) {
+        double v = nonlin::nonlin_loss_term(k.op, p0, z[i], t[i]);
+        exact += v;
+        mag += std::fabs(v);
+    }
+    long long chunks = (n + chunk - 1) / chunk;
+    float first = 0;
+    double first64 = 0;
+    for (unsigned grid : {1u, 2u, 7u}) {
+        std::vector<double> partial(chunks > 0 ? chunks : 1, -1.0);
+        float loss = poison();
+        double loss64 = -1.0;
+        emu::launch(k.partial, grid, block, (const float*) z.data(), (const float*) t.data(), partial.data(), n, chunk, p0);
+        emu::launch(loss_finish_f32, 1, block, (const double*) partial.data(), chunks, (const double*) nullptr,
+                    (double) n, &loss, &loss64);
+        bool ok = std::fabs(loss64 * n - exact) <= 1e-13 * mag && !is_poison(loss) && (float) loss64 == loss;
+        check(ok, tag + " mean grid=" + std::to_string(grid));
+        if (grid == 1) {
+            first = loss;
+            first64 = loss64;
+        } else {
+            check(same_bits(first, loss) && first64 == loss64, tag + " bitwise equal for grid=" + std::to_string(grid));
+        }
+    }
+    // backward: the per-element function, bit for bit, in place over z too
+    double scale = -0.75 / (double) n;
+    std::vector<float> dz(n + 2, poison());
+    emu::launch(k.backward, 3u, 64u, (const float*) z.data(), (const float*) t.data(), dz.data(), n, p0, scale);
+    std::vector<float> zin = z;
+    emu::launch(k.backward, 2u, 32u, (const float*) zin.data(), (const float*) t.data(), zin.data(), n, p0, scale);
+    bool ok = is_poison(dz[n]) && is_poison(dz[n + 1]);
+    for (long long i = 0; i < n; i++) {
+        float want = (float) (scale * nonlin::nonlin_loss_gradient(k.op, p0, z[i], t[i]));
+        ok &= same_bits(dz[i], want) && same_bits(zin[i], want);
+    }
+    check(ok, tag + " backward (and in place)");
+}
+
+/** One row of cross-entropy, sequentially: the reference for the kernel (a different summation order). */
+double ce_reference(const float* z, int target, long long cols, long long ignore, double eps, double s, double* dz) {
+    if (target == ignore || target < 0 || target >= cols) {
+        bool ignored = target == ignore;
+        for (long long i = 0; i < cols; i++) {
+            dz[i] = ignored ? 0.0 : NAN;
+        }
+        return ignored ? 0.0 : NAN;
+    }
+    double m = -INFINITY;
+    for (long long i = 0; i < cols; i++) {
+        m = nonlin::row_max(m, z[i]);
+    }
+    double c = 0, se = 0, szm = 0;
+    for (long long i = 0; i < cols; i++) {
+        c += nonlin::row_is_max(z[i], m);
+        se += nonlin::row_exp_term(z[i], m);
+        szm += z[i] - m;
+    }
+    double r = (c - 1.0) + se;
+    double ztm = z[target] - m;
+    double k = 1.0 / (1.0 + r);
+    for (long long i = 0; i < cols; i++) {
+        dz[i] = s * nonlin::ce_gradient(z[i], m, k, r, i == target, i == target && ztm == 0.0, eps, (double) cols);
+    }
+    return nonlin::ce_loss(m, r, ztm, szm, eps, (double) cols);
+}
+
+void ce_case(long long rows, long long cols, unsigned grid, unsigned block, float eps, bool mean, bool in_place) {
+    std::string tag = "softmax_cross_entropy " + std::to_string(rows) + "x" + std::to_string(cols) + " grid="
+            + std::to_string(grid) + "x" + std::to_string(block) + " eps=" + std::to_string(eps)
+            + (mean ? " mean" : " sum") + (in_place ? " in place" : "");
+    const long long ignore = -100;
+    std::mt19937 r((unsigned) (rows * 31 + cols));
+    std::normal_distribution<float> g(0.0f, 3.0f);
+    std::vector<float> z(rows * cols);
+    std::vector<int> target(rows);
+    for (float& v : z) {
+        v = g(r);
+    }
+    for (long long i = 0; i < rows; i++) {
+        target[i] = i % 5 == 4 ? (int) ignore : (int) ((i * 7) % cols);
+    }
+    if (rows > 3) {
+        target[3] = (int) cols;                  // a bad target: a NaN row, not a crash
+        z[2 * cols] = 1e4f;                      // a dominant logit in row 2
+        z[1 * cols + cols / 2] = -INFINITY;      // −∞ below the max in row 1
+        target[0] = 0;
+        z[0] = 50.0f;                            // row 0: a confident, correct row
+    }
+    double count = 0;
+    for (int v : target) {
+        count += v != ignore ? 1.0 : 0.0;
+    }
+    const double dloss = 1.5;
+    double s = mean ? dloss / count : dloss;
+    std::vector<double> want_dz(rows * cols);
+    std::vector<double> want_row(rows);
+    for (long long i = 0; i < rows; i++) {
+        want_row[i] = ce_reference(z.data() + i * cols, target[i], cols, ignore, eps, s, want_dz.data() + i * cols);
+    }
+    // forward: row losses, then the deterministic sum
+    std::vector<double> row_loss(rows, -1.0);
+    emu::launch(softmax_cross_entropy_rows_f32, grid, block, (const float*) z.data(), (const int*) target.data(), rows,
+                cols, ignore, eps, row_loss.data(), (float*) nullptr, 0.0, (const double*) nullptr);
+    bool ok = true;
+    for (long long i = 0; i < rows; i++) {
+        double w = want_row[i];
+        ok &= (w != w || std::isinf(w)) ? same_bits((float) row_loss[i], (float) w)
+                                        : std::fabs(row_loss[i] - w) <= 1e-12 * std::max(1.0, std::fabs(w));
+    }
+    check(ok, tag + " row losses");
+    // the mean's count on the device, then backward with it
+    const long long chunk = 4;
+    long long chunks = (rows + chunk - 1) / chunk;
+    std::vector<double> cpart(chunks > 0 ? chunks : 1);
+    double dcount = -1;
+    emu::launch(class_target_count_partial, 2u, 32u, (const int*) target.data(), rows, ignore, cpart.data(), chunk);
+    emu::launch(f64_sum_finish, 1u, 32u, (const double*) cpart.data(), chunks, &dcount);
+    check(dcount == count, tag + " count of non-ignored rows");
+    std::vector<float> zin = z;
+    std::vector<float> dz(rows * cols, poison());
+    float* out = in_place ? zin.data() : dz.data();
+    emu::launch(softmax_cross_entropy_rows_f32, grid, block, (const float*) zin.data(), (const int*) target.data(), rows,
+                cols, ignore, eps, (double*) nullptr, out, dloss, mean ? (const double*) &dcount : (const double*) nullptr);
+    ok = true;
+    for (long long i = 0; i < rows * cols; i++) {
+        ok &= close(out[i], want_dz[i], 0x1p-23 * std::fabs(s), 8.0);
+    }
+    check(ok, tag + " dz");
+}
+
+void losses() {
+    for (const ElementwiseLoss& k : LOSSES) {
+        loss_case(k, 1, 8, 32);
+        loss_case(k, 37, 8, 32);       // chunks of 8 over 37: a short last chunk, grid-stride over chunks
+        loss_case(k, 1029, 100, 64);
+    }
+    // f64_sum_partial + loss_finish with the divisor on the device
+    std::vector<double> v(301);
+    double exact = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+        v[i] = std::sin((double) i) * 1e3;
+        exact += v[i];
+    }
+    std::vector<double> part(38);
+    double divisor = 7.0;
+    float l = poison();
+    emu::launch(f64_sum_partial, 3u, 32u, (const double*) v.data(), part.data(), (long long) v.size(), 8LL);
+    emu::launch(loss_finish_f32, 1u, 64u, (const double*) part.data(), 38LL, (const double*) &divisor, 0.0, &l,
+                (double*) nullptr);
+    check(std::fabs(l - exact / 7.0) <= 1e-6 * std::fabs(exact / 7.0), "f64_sum_partial + loss_finish with *divisor");
+    // a mean over nothing is NaN
+    float empty = poison();
+    emu::launch(loss_finish_f32, 1u, 32u, (const double*) part.data(), 0LL, (const double*) nullptr, 0.0, &empty,
+                (double*) nullptr);
+    check(empty != empty && !is_poison(empty), "mean over nothing is NaN");
+    for (bool mean : {true, false}) {
+        ce_case(1, 1, 1, 32, 0.0f, mean, false);
+        ce_case(9, 10, 2, 64, 0.0f, mean, false);      // warp mode, 2 warps per block, row loop
+        ce_case(9, 10, 1, 64, 0.1f, mean, true);
+        ce_case(6, 1500, 2, 64, 0.2f, mean, false);    // block mode
+        ce_case(5, 2049, 1, 128, 0.0f, mean, true);
+    }
+}
+
 }  // namespace
 
 int main() {
     pointwise();
     softmax();
     prelu();
+    losses();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

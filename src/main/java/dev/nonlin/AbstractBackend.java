@@ -40,6 +40,28 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void preluBackwardTensor(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha);
 
+    protected abstract double lossForwardArray(Loss loss, float[] z, int zOffset, float[] t, int tOffset,
+                                               int rows, int cols);
+
+    protected abstract double lossForwardArray(Loss loss, float[] z, int zOffset, int[] target, int targetOffset,
+                                               int rows, int cols);
+
+    protected abstract void lossBackwardArray(Loss loss, float[] z, int zOffset, float[] t, int tOffset, double dLoss,
+                                              float[] dz, int dzOffset, int rows, int cols);
+
+    protected abstract void lossBackwardArray(Loss loss, float[] z, int zOffset, int[] target, int targetOffset,
+                                              double dLoss, float[] dz, int dzOffset, int rows, int cols);
+
+    protected abstract IntTensor intTensorChecked(int[] data);
+
+    protected abstract void lossForwardTensor(Loss loss, Tensor z, Tensor t, Tensor lossOut);
+
+    protected abstract void lossForwardTensor(Loss loss, Tensor z, IntTensor target, Tensor lossOut);
+
+    protected abstract void lossBackwardTensor(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz);
+
+    protected abstract void lossBackwardTensor(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz);
+
     // ------------------------------------------------------------------ host arrays
 
     @Override
@@ -228,6 +250,133 @@ public abstract class AbstractBackend implements Backend {
         preluBackwardTensor(x, alpha, dy, dx, dAlpha);
     }
 
+    // ------------------------------------------------------------------ losses
+
+    /** The loss of nothing: a mean over 0 elements is 0/0 (NaN, as PyTorch), a sum is 0. */
+    protected static double emptyLoss(Loss loss) {
+        return loss.reduction() == Loss.Reduction.MEAN ? Double.NaN : 0.0;
+    }
+
+    @Override
+    public final double lossForward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        floatTargets(loss);
+        range("z", z, zOffset, n);
+        range("t", t, tOffset, n);
+        return n == 0 ? emptyLoss(loss) : lossForwardArray(loss, z, zOffset, t, tOffset, rows, cols);
+    }
+
+    @Override
+    public final double lossForward(Loss loss, float[] z, int zOffset, int[] target, int targetOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        classTargets(loss);
+        range("z", z, zOffset, n);
+        targets(loss, target, targetOffset, rows, cols);
+        return n == 0 ? emptyLoss(loss) : lossForwardArray(loss, z, zOffset, target, targetOffset, rows, cols);
+    }
+
+    @Override
+    public final void lossBackward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, double dLoss,
+                                   float[] dz, int dzOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        floatTargets(loss);
+        range("z", z, zOffset, n);
+        range("t", t, tOffset, n);
+        range("dz", dz, dzOffset, n);
+        aliasing("z", z, zOffset, "dz", dz, dzOffset, n);
+        aliasing("t", t, tOffset, "dz", dz, dzOffset, n);
+        if (n > 0) {
+            lossBackwardArray(loss, z, zOffset, t, tOffset, dLoss, dz, dzOffset, rows, cols);
+        }
+    }
+
+    @Override
+    public final void lossBackward(Loss loss, float[] z, int zOffset, int[] target, int targetOffset, double dLoss,
+                                   float[] dz, int dzOffset, int rows, int cols) {
+        int n = count(rows, cols);
+        classTargets(loss);
+        range("z", z, zOffset, n);
+        targets(loss, target, targetOffset, rows, cols);
+        range("dz", dz, dzOffset, n);
+        aliasing("z", z, zOffset, "dz", dz, dzOffset, n);
+        if (n > 0) {
+            lossBackwardArray(loss, z, zOffset, target, targetOffset, dLoss, dz, dzOffset, rows, cols);
+        }
+    }
+
+    @Override
+    public final IntTensor intTensor(int[] data) {
+        if (data == null) {
+            throw new IllegalArgumentException("data must not be null");
+        }
+        return intTensorChecked(data);
+    }
+
+    @Override
+    public final void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
+        floatTargets(loss);
+        own("z", z);
+        own("t", t);
+        sameShape("z", z, "t", t);
+        lossOut(lossOut, z, t);
+        if (z.size() == 0) {
+            lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
+        } else {
+            lossForwardTensor(loss, z, t, lossOut);
+        }
+    }
+
+    @Override
+    public final void lossForward(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
+        classTargets(loss);
+        own("z", z);
+        ownTargets(target, z);
+        lossOut(lossOut, z, null);
+        if (z.size() == 0) {
+            // no logits: with rows > 0 (cols = 0) no target can be valid, and a row with a bad target is NaN
+            lossOut.copyFrom(new float[] {(float) (z.rows() == 0 ? emptyLoss(loss)
+                    : emptyClassLoss(loss, target.toArray()))}, 0);
+        } else {
+            lossForwardTensor(loss, z, target, lossOut);
+        }
+    }
+
+    @Override
+    public final void lossBackward(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
+        floatTargets(loss);
+        own("z", z);
+        own("t", t);
+        own("dz", dz);
+        sameShape("z", z, "t", t);
+        sameShape("z", z, "dz", dz);
+        if (z.size() > 0) {
+            lossBackwardTensor(loss, z, t, dLoss, dz);
+        }
+    }
+
+    @Override
+    public final void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
+        classTargets(loss);
+        own("z", z);
+        ownTargets(target, z);
+        own("dz", dz);
+        sameShape("z", z, "dz", dz);
+        if (z.size() > 0) {
+            lossBackwardTensor(loss, z, target, dLoss, dz);
+        }
+    }
+
+    /** rows &gt; 0, cols = 0: every target is ignored (L = empty) or bad (a NaN row). */
+    private static double emptyClassLoss(Loss loss, int[] target) {
+        int ignore = ((Loss.SoftmaxCrossEntropy) loss).ignoreIndex();
+        for (int v : target) {
+            if (v != ignore) {
+                return Double.NaN;
+            }
+        }
+        return emptyLoss(loss);
+    }
+
     // ------------------------------------------------------------------ checks
 
     /** rows × cols as an int, for host arrays. */
@@ -272,6 +421,77 @@ public abstract class AbstractBackend implements Backend {
         if (!f.backwardFromOutput()) {
             throw new IllegalArgumentException(f + " has no backward from the output (it is not invertible"
                     + " there); use backward(f, x, dy, dx)");
+        }
+    }
+
+    private static void lossNotNull(Loss loss) {
+        if (loss == null) {
+            throw new IllegalArgumentException("loss must not be null");
+        }
+    }
+
+    private static void floatTargets(Loss loss) {
+        lossNotNull(loss);
+        if (loss.classTargets()) {
+            throw new IllegalArgumentException(loss + " takes class targets (int[] or IntTensor, one per row), not float targets");
+        }
+    }
+
+    private static void classTargets(Loss loss) {
+        lossNotNull(loss);
+        if (!loss.classTargets()) {
+            throw new IllegalArgumentException(loss + " takes float targets shaped like z, not class indices");
+        }
+    }
+
+    /** rows class indices from targetOffset, each in [0, cols) or the loss's ignore_index. */
+    private static void targets(Loss loss, int[] target, int targetOffset, int rows, int cols) {
+        if (target == null) {
+            throw new IllegalArgumentException("target must not be null");
+        }
+        if (targetOffset < 0 || targetOffset > target.length) {
+            throw new IllegalArgumentException("targetOffset (" + targetOffset + ") is out of range for target.length "
+                    + target.length);
+        }
+        if (rows > target.length - targetOffset) {
+            throw new IllegalArgumentException("target has " + (target.length - targetOffset) + " elements from offset "
+                    + targetOffset + ", but rows = " + rows + " (one class index per row)");
+        }
+        int ignore = ((Loss.SoftmaxCrossEntropy) loss).ignoreIndex();
+        for (int r = 0; r < rows; r++) {
+            int v = target[targetOffset + r];
+            if (v != ignore && (v < 0 || v >= cols)) {
+                throw new IllegalArgumentException("target[" + (targetOffset + r) + "] (row " + r + ") = " + v
+                        + " is not a class index in [0, " + cols + ") nor ignore_index (" + ignore + ")");
+            }
+        }
+    }
+
+    private void ownTargets(IntTensor target, Tensor z) {
+        if (target == null) {
+            throw new IllegalArgumentException("target must not be null");
+        }
+        if (target.backend() != this) {
+            throw new IllegalArgumentException("target belongs to backend " + target.backend().name()
+                    + ", not to this " + name() + " backend");
+        }
+        if (target.isClosed()) {
+            throw new IllegalArgumentException("target is closed");
+        }
+        if (target.size() != z.rows()) {
+            throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal z.rows() ("
+                    + z.rows() + "): one class index per row");
+        }
+    }
+
+    private void lossOut(Tensor lossOut, Tensor z, Tensor t) {
+        own("lossOut", lossOut);
+        if (lossOut.size() != 1) {
+            throw new IllegalArgumentException("lossOut must hold one element, got " + lossOut.rows() + " × "
+                    + lossOut.cols());
+        }
+        if (lossOut == z || lossOut == t) {
+            throw new IllegalArgumentException("lossOut must be a tensor of its own, not z or t");
         }
     }
 

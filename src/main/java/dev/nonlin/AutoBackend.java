@@ -102,6 +102,43 @@ final class AutoBackend implements Backend {
                 .preluBackward(x, xOffset, alpha, dy, dyOffset, dx, dxOffset, dAlpha, rows, cols);
     }
 
+    // ------------------------------------------------------------------ losses
+
+    /** A loss's cost family: mse is piecewise, the row-wise cross-entropy row-wise, the rest transcendental. */
+    private Backend forArrays(Loss loss, int rows, int cols) {
+        if (loss == null) {
+            return cpu;
+        }
+        Family f = switch (loss.kind()) {
+            case MSE -> Family.PIECEWISE;
+            case BCE, BCE_WITH_LOGITS -> Family.TRANSCENDENTAL;
+            case SOFTMAX_CROSS_ENTROPY -> Family.ROW_WISE;
+        };
+        return forArrays(f, rows, cols);
+    }
+
+    @Override
+    public double lossForward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, int rows, int cols) {
+        return forArrays(loss, rows, cols).lossForward(loss, z, zOffset, t, tOffset, rows, cols);
+    }
+
+    @Override
+    public double lossForward(Loss loss, float[] z, int zOffset, int[] target, int targetOffset, int rows, int cols) {
+        return forArrays(loss, rows, cols).lossForward(loss, z, zOffset, target, targetOffset, rows, cols);
+    }
+
+    @Override
+    public void lossBackward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, double dLoss,
+                             float[] dz, int dzOffset, int rows, int cols) {
+        forArrays(loss, rows, cols).lossBackward(loss, z, zOffset, t, tOffset, dLoss, dz, dzOffset, rows, cols);
+    }
+
+    @Override
+    public void lossBackward(Loss loss, float[] z, int zOffset, int[] target, int targetOffset, double dLoss,
+                             float[] dz, int dzOffset, int rows, int cols) {
+        forArrays(loss, rows, cols).lossBackward(loss, z, zOffset, target, targetOffset, dLoss, dz, dzOffset, rows, cols);
+    }
+
     // ------------------------------------------------------------------ tensors
 
     @Override
@@ -147,5 +184,30 @@ final class AutoBackend implements Backend {
     @Override
     public void preluBackward(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
         owner(x).preluBackward(x, alpha, dy, dx, dAlpha);
+    }
+
+    @Override
+    public IntTensor intTensor(int[] data) {
+        return home().intTensor(data);
+    }
+
+    @Override
+    public void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
+        owner(z).lossForward(loss, z, t, lossOut);
+    }
+
+    @Override
+    public void lossForward(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
+        owner(z).lossForward(loss, z, target, lossOut);
+    }
+
+    @Override
+    public void lossBackward(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
+        owner(z).lossBackward(loss, z, t, dLoss, dz);
+    }
+
+    @Override
+    public void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
+        owner(z).lossBackward(loss, z, target, dLoss, dz);
     }
 }

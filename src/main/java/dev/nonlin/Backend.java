@@ -108,6 +108,74 @@ public interface Backend {
         backwardFromOutput(f, y, 0, dy, 0, dx, 0, 1, y.length);
     }
 
+    // ------------------------------------------------------------------ losses on host arrays
+
+    /**
+     * The reduced loss L of {@code z} against float targets {@code t} (same shape), for
+     * {@code mse}, {@code bce} and {@code bce_with_logits}. Summed in double over fixed blocks in a
+     * fixed order: the same value on every run and thread count of a backend.
+     *
+     * @param loss    the loss; must not take class targets
+     * @param z       the input (predictions, probabilities or logits), {@code rows × cols}; not modified
+     * @param t       the targets, {@code rows × cols}; not modified
+     * @return L, mean or sum by {@code loss.reduction()} (NaN for a mean over 0 elements)
+     */
+    double lossForward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, int rows, int cols);
+
+    /**
+     * The reduced softmax cross-entropy of the logits {@code z} ({@code rows × cols}, one row per
+     * sample, classes along the last axis) against one class index per row.
+     *
+     * @param target {@code rows} class indices, each in [0, cols) or the loss's ignore_index;
+     *               not modified. A bad one throws before anything is computed.
+     * @return L (mean over non-ignored rows: NaN if every row is ignored)
+     */
+    double lossForward(Loss loss, float[] z, int zOffset, int[] target, int targetOffset, int rows, int cols);
+
+    /**
+     * {@code dz = dLoss · ∂L/∂z} for float targets. {@code dz} may be {@code z} or {@code t}
+     * (same offset); other overlaps are rejected.
+     *
+     * @param dLoss the upstream gradient ∂(objective)/∂L, 1 when L is the objective
+     * @param dz    output, {@code rows × cols}; overwritten
+     */
+    void lossBackward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, double dLoss,
+                      float[] dz, int dzOffset, int rows, int cols);
+
+    /**
+     * {@code dz = dLoss · ∂L/∂z} for softmax cross-entropy with class targets, in one pass over
+     * each row ({@code softmax − onehot}, smoothed, scaled). Ignored rows get 0. {@code dz} may be
+     * {@code z} (same offset).
+     */
+    void lossBackward(Loss loss, float[] z, int zOffset, int[] target, int targetOffset, double dLoss,
+                      float[] dz, int dzOffset, int rows, int cols);
+
+    /** {@link #lossForward(Loss, float[], int, float[], int, int, int)} with z and t as one row of the same length. */
+    default double lossForward(Loss loss, float[] z, float[] t) {
+        requireSameLength("z", z, "t", t);
+        return lossForward(loss, z, 0, t, 0, 1, z.length);
+    }
+
+    /** Softmax cross-entropy with {@code rows = target.length} and {@code cols = z.length / rows}. */
+    default double lossForward(Loss loss, float[] z, int[] target) {
+        int[] s = classShape(z, target);
+        return lossForward(loss, z, 0, target, 0, s[0], s[1]);
+    }
+
+    /** {@code dz = ∂L/∂z} (dLoss = 1), all of the same length, as one row. */
+    default void lossBackward(Loss loss, float[] z, float[] t, float[] dz) {
+        requireSameLength("z", z, "t", t);
+        requireSameLength("z", z, "dz", dz);
+        lossBackward(loss, z, 0, t, 0, 1.0, dz, 0, 1, z.length);
+    }
+
+    /** {@code dz = ∂L/∂z} (dLoss = 1) for softmax cross-entropy, {@code rows = target.length}. */
+    default void lossBackward(Loss loss, float[] z, int[] target, float[] dz) {
+        int[] s = classShape(z, target);
+        requireSameLength("z", z, "dz", dz);
+        lossBackward(loss, z, 0, target, 0, 1.0, dz, 0, s[0], s[1]);
+    }
+
     // ------------------------------------------------------------------ tensors
 
     /**
@@ -161,6 +229,40 @@ public interface Backend {
     /** PReLU backward; {@code dAlpha} has alpha's size and is overwritten. */
     void preluBackward(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha);
 
+    // ------------------------------------------------------------------ losses on tensors
+
+    /**
+     * An int tensor of this backend holding {@code data} (class targets, one per row). The CPU
+     * backend wraps the array without copying; CUDA copies it to the device.
+     */
+    IntTensor intTensor(int[] data);
+
+    /**
+     * Writes the reduced loss of {@code z} against float targets {@code t} into {@code lossOut}, a
+     * tensor of one element, as a float. The loss stays where the data is (on CUDA it is not copied
+     * back), so a training loop can keep it there and read it every N steps
+     * ({@code lossOut.toArray()[0]}); returning a float would force a device-to-host copy on every
+     * step. (On CUDA, freeing the reduction's scratch memory still waits for the kernels, as
+     * PReLU's dα does; a cached scratch buffer would remove that wait.)
+     */
+    void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut);
+
+    /**
+     * Softmax cross-entropy into a one-element tensor. {@code target} has {@code z.rows()} ints. A
+     * target that is neither in [0, cols) nor ignore_index is not checked here (it may be on the
+     * GPU): it makes its row's loss NaN, hence L NaN with either reduction.
+     */
+    void lossForward(Loss loss, Tensor z, IntTensor target, Tensor lossOut);
+
+    /** {@code dz = dLoss · ∂L/∂z} for float targets; {@code dz} may be {@code z} or {@code t}. */
+    void lossBackward(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz);
+
+    /**
+     * {@code dz = dLoss · ∂L/∂z} for softmax cross-entropy, one pass per row; {@code dz} may be
+     * {@code z}. A bad target makes its row of dz NaN (see above).
+     */
+    void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz);
+
     private static void requireNonNull(String name, float[] a) {
         if (a == null) {
             throw new IllegalArgumentException(name + " must not be null");
@@ -174,5 +276,18 @@ public interface Backend {
             throw new IllegalArgumentException(bn + ".length (" + b.length + ") must equal "
                     + an + ".length (" + a.length + ")");
         }
+    }
+
+    private static int[] classShape(float[] z, int[] target) {
+        requireNonNull("z", z);
+        if (target == null) {
+            throw new IllegalArgumentException("target must not be null");
+        }
+        int rows = target.length;
+        if (rows == 0 ? z.length != 0 : z.length % rows != 0) {
+            throw new IllegalArgumentException("z.length (" + z.length + ") must be a multiple of target.length ("
+                    + rows + "): one target per row");
+        }
+        return new int[] {rows, rows == 0 ? 0 : z.length / rows};
     }
 }

@@ -46,38 +46,8 @@ final class SpecParser {
     }
 
     static Activation parse(String spec) {
-        if (spec == null) {
-            throw new IllegalArgumentException("spec must not be null");
-        }
-        String s = spec.strip();
-        String name;
-        Map<String, String> args = new LinkedHashMap<>();
-        int open = s.indexOf('(');
-        if (open < 0) {
-            name = s;
-        } else {
-            if (!s.endsWith(")")) {
-                throw new IllegalArgumentException("spec '" + spec + "': missing ')'");
-            }
-            name = s.substring(0, open).strip();
-            String body = s.substring(open + 1, s.length() - 1).strip();
-            if (!body.isEmpty()) {
-                for (String part : body.split(",", -1)) {
-                    int eq = part.indexOf('=');
-                    if (eq < 0) {
-                        throw new IllegalArgumentException(
-                                "spec '" + spec + "': expected key=value, got '" + part.strip() + "'");
-                    }
-                    String key = part.substring(0, eq).strip().toLowerCase(Locale.ROOT);
-                    String value = part.substring(eq + 1).strip();
-                    if (args.put(key, value) != null) {
-                        throw new IllegalArgumentException("spec '" + spec + "': key '" + key + "' given twice");
-                    }
-                }
-            }
-        }
-        name = name.toLowerCase(Locale.ROOT);
-        Args a = new Args(spec, name, args);
+        Args a = split(spec);
+        String name = a.name;
         Activation f;
         switch (name) {
             case "sigmoid": f = new Activation.Sigmoid(); break;
@@ -125,6 +95,83 @@ final class SpecParser {
         return f;
     }
 
+    /** Splits {@code name(key=value,...)} into a lower-case name and its arguments. */
+    private static Args split(String spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException("spec must not be null");
+        }
+        String s = spec.strip();
+        String name;
+        Map<String, String> args = new LinkedHashMap<>();
+        int open = s.indexOf('(');
+        if (open < 0) {
+            name = s;
+        } else {
+            if (!s.endsWith(")")) {
+                throw new IllegalArgumentException("spec '" + spec + "': missing ')'");
+            }
+            name = s.substring(0, open).strip();
+            String body = s.substring(open + 1, s.length() - 1).strip();
+            if (!body.isEmpty()) {
+                for (String part : body.split(",", -1)) {
+                    int eq = part.indexOf('=');
+                    if (eq < 0) {
+                        throw new IllegalArgumentException(
+                                "spec '" + spec + "': expected key=value, got '" + part.strip() + "'");
+                    }
+                    String key = part.substring(0, eq).strip().toLowerCase(Locale.ROOT);
+                    String value = part.substring(eq + 1).strip();
+                    if (args.put(key, value) != null) {
+                        throw new IllegalArgumentException("spec '" + spec + "': key '" + key + "' given twice");
+                    }
+                }
+            }
+        }
+        return new Args(spec, name.toLowerCase(Locale.ROOT), args);
+    }
+
+    // ------------------------------------------------------------------ losses
+
+    private static final Map<String, List<String>> LOSS_GRAMMAR;
+
+    static {
+        Map<String, List<String>> g = new LinkedHashMap<>();
+        g.put("mse", List.of("reduction=mean|sum"));
+        g.put("bce", List.of("reduction=mean|sum"));
+        g.put("bce_with_logits", List.of("pos_weight", "reduction=mean|sum"));
+        g.put("softmax_cross_entropy", List.of("ignore_index", "label_smoothing", "reduction=mean|sum"));
+        LOSS_GRAMMAR = Collections.unmodifiableMap(g);
+    }
+
+    static Map<String, List<String>> lossGrammar() {
+        return LOSS_GRAMMAR;
+    }
+
+    static Loss parseLoss(String spec) {
+        Args a = split(spec);
+        Loss l;
+        switch (a.name) {
+            case "mse": case "mse_loss":
+                l = new Loss.Mse(a.reduction());
+                break;
+            case "bce": case "binary_cross_entropy":
+                l = new Loss.Bce(a.reduction());
+                break;
+            case "bce_with_logits": case "binary_cross_entropy_with_logits":
+                l = new Loss.BceWithLogits(a.floatArg("pos_weight", 1f), a.reduction());
+                break;
+            case "softmax_cross_entropy": case "cross_entropy":
+                l = new Loss.SoftmaxCrossEntropy(a.intArg("ignore_index", Loss.SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX),
+                        a.floatArg("label_smoothing", 0f), a.reduction());
+                break;
+            default:
+                throw new IllegalArgumentException("unknown loss '" + a.name + "' in spec '" + spec
+                        + "'; known: " + String.join(", ", LOSS_GRAMMAR.keySet()));
+        }
+        a.requireAllUsed();
+        return l;
+    }
+
     /** Key/value arguments of one spec, tracking which keys were consumed. */
     private static final class Args {
         final String spec;
@@ -169,6 +216,16 @@ final class SpecParser {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(
                         "spec '" + spec + "': " + key + " must be an integer, got '" + v + "'");
+            }
+        }
+
+        Loss.Reduction reduction() {
+            String v = stringArg("reduction", "mean");
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "mean": return Loss.Reduction.MEAN;
+                case "sum": return Loss.Reduction.SUM;
+                default: throw new IllegalArgumentException("spec '" + spec + "': reduction must be mean or sum, got '"
+                        + v + "'" + (v.equalsIgnoreCase("none") ? " (reduction=none is not offered)" : ""));
             }
         }
 

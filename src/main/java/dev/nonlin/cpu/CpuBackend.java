@@ -4,6 +4,8 @@ import dev.nonlin.AbstractBackend;
 import dev.nonlin.Activation;
 import dev.nonlin.Activation.Kind;
 import dev.nonlin.BackendUnavailableException;
+import dev.nonlin.IntTensor;
+import dev.nonlin.Loss;
 import dev.nonlin.Tensor;
 
 import java.util.ArrayList;
@@ -233,6 +235,146 @@ public final class CpuBackend extends AbstractBackend {
                 dAlpha[c] = (float) s;
             }
         }
+    }
+
+    // ------------------------------------------------------------------ losses
+
+    /**
+     * Work units per element of a loss: mse is a subtraction and a product; the others take an
+     * exp and a log1p (or two) per element, like the transcendental activations.
+     */
+    static int cost(Loss.Kind k) {
+        return k == Loss.Kind.MSE ? 1 : TRANSCENDENTAL_COST;
+    }
+
+    /**
+     * Σℓ over fixed blocks of {@link #REDUCE_BLOCK} elements, each summed in double in index
+     * order, the block sums then added in block order: the same bits on every run and for any
+     * thread count (the blocks do not depend on the split).
+     */
+    @Override
+    protected double lossForwardArray(Loss loss, float[] z, int zo, float[] t, int to, int rows, int cols) {
+        int n = rows * cols;
+        Loss.Kind k = loss.kind();
+        double p0 = loss.p0();
+        int blocks = (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
+        double[] partial = new double[blocks];
+        forEachBlock(blocks, (long) n * cost(k), b -> {
+            int i0 = b * REDUCE_BLOCK;
+            int i1 = Math.min(n, i0 + REDUCE_BLOCK);
+            double s = 0;
+            for (int i = i0; i < i1; i++) {
+                s += LossMath.term(k, p0, z[zo + i], t[to + i]);
+            }
+            partial[b] = s;
+        });
+        double s = 0;
+        for (double p : partial) {
+            s += p;
+        }
+        return loss.reduction() == Loss.Reduction.MEAN ? s / n : s;
+    }
+
+    /** Row losses summed per fixed block of rows, then in block order; mean over non-ignored rows. */
+    @Override
+    protected double lossForwardArray(Loss loss, float[] z, int zo, int[] target, int to, int rows, int cols) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) loss;
+        double s = crossEntropy(ce, z, zo, target, to, rows, cols, null, 0, 0.0);
+        return loss.reduction() == Loss.Reduction.MEAN ? s / counted(ce, target, to, rows) : s;
+    }
+
+    @Override
+    protected void lossBackwardArray(Loss loss, float[] z, int zo, float[] t, int to, double dLoss,
+                                     float[] dz, int dzo, int rows, int cols) {
+        int n = rows * cols;
+        Loss.Kind k = loss.kind();
+        double p0 = loss.p0();
+        double scale = loss.reduction() == Loss.Reduction.MEAN ? dLoss / n : dLoss;
+        // each element is read, then written, at the same index: dz may be z or t
+        forEach(n, cost(k), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                dz[dzo + i] = (float) (scale * LossMath.gradient(k, p0, z[zo + i], t[to + i]));
+            }
+        });
+    }
+
+    @Override
+    protected void lossBackwardArray(Loss loss, float[] z, int zo, int[] target, int to, double dLoss,
+                                     float[] dz, int dzo, int rows, int cols) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) loss;
+        double scale = loss.reduction() == Loss.Reduction.MEAN ? dLoss / counted(ce, target, to, rows) : dLoss;
+        crossEntropy(ce, z, zo, target, to, rows, cols, dz, dzo, scale);
+    }
+
+    /** Rows whose target is not ignore_index: the mean's divisor (PyTorch's). */
+    private static double counted(Loss.SoftmaxCrossEntropy ce, int[] target, int to, int rows) {
+        long c = 0;
+        for (int r = 0; r < rows; r++) {
+            if (target[to + r] != ce.ignoreIndex()) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Every row through {@link LossMath#crossEntropyRow} (writing dz when it is not null); returns
+     * Σℓ, summed over fixed blocks of rows in block order.
+     */
+    private double crossEntropy(Loss.SoftmaxCrossEntropy ce, float[] z, int zo, int[] target, int to, int rows,
+                                  int cols, float[] dz, int dzo, double scale) {
+        int rowsPerBlock = Math.max(1, REDUCE_BLOCK / Math.max(1, cols));
+        int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        double[] partial = new double[blocks];
+        int ignore = ce.ignoreIndex();
+        double eps = ce.labelSmoothing();
+        forEachBlock(blocks, (long) rows * cols * TRANSCENDENTAL_COST, b -> {
+            int r0 = b * rowsPerBlock;
+            int r1 = Math.min(rows, r0 + rowsPerBlock);
+            double s = 0;
+            for (int r = r0; r < r1; r++) {
+                s += LossMath.crossEntropyRow(z, zo + r * cols, cols, target[to + r], ignore, eps,
+                        dz, dzo + r * cols, scale);
+            }
+            partial[b] = s;
+        });
+        double s = 0;
+        for (double p : partial) {
+            s += p;
+        }
+        return s;
+    }
+
+    @Override
+    protected IntTensor intTensorChecked(int[] data) {
+        return new CpuIntTensor(this, data);
+    }
+
+    @Override
+    protected void lossForwardTensor(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
+        a(lossOut)[0] = (float) lossForwardArray(loss, a(z), 0, a(t), 0, (int) z.rows(), (int) z.cols());
+    }
+
+    /** Targets in a tensor are not checked up front (see Backend): a bad one makes its row NaN. */
+    @Override
+    protected void lossForwardTensor(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) loss;
+        int[] tg = ((CpuIntTensor) target).data;
+        int rows = (int) z.rows();
+        double s = crossEntropy(ce, a(z), 0, tg, 0, rows, (int) z.cols(), null, 0, 0.0);
+        double l = loss.reduction() == Loss.Reduction.MEAN ? s / counted(ce, tg, 0, rows) : s;
+        a(lossOut)[0] = (float) l;
+    }
+
+    @Override
+    protected void lossBackwardTensor(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
+        lossBackwardArray(loss, a(z), 0, a(t), 0, dLoss, a(dz), 0, (int) z.rows(), (int) z.cols());
+    }
+
+    @Override
+    protected void lossBackwardTensor(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
+        lossBackwardArray(loss, a(z), 0, ((CpuIntTensor) target).data, 0, dLoss, a(dz), 0, (int) z.rows(),
+                (int) z.cols());
     }
 
     // ------------------------------------------------------------------ tensors

@@ -3,6 +3,8 @@ package dev.nonlin.cuda;
 import dev.nonlin.AbstractBackend;
 import dev.nonlin.Activation;
 import dev.nonlin.Backend;
+import dev.nonlin.IntTensor;
+import dev.nonlin.Loss;
 import dev.nonlin.Tensor;
 import dev.nonlin.cpu.CpuBackend;
 import jcuda.Pointer;
@@ -323,6 +325,160 @@ public final class CudaBackend extends AbstractBackend {
             dev.makeCurrent();
             Launches.preluBackward(this, ptr(x), ptr(alpha), alpha.size(), ptr(dy), ptr(dx), ptr(dAlpha),
                     x.rows(), x.cols(), null);
+        });
+    }
+
+    // ------------------------------------------------------------------ losses
+
+    /**
+     * Host arrays go through temporary device tensors, as PReLU's do: the reduction must see the
+     * whole batch, and the loss comes back as the double the finish kernel computed. A CUDA error
+     * finishes the call on the CPU.
+     */
+    @Override
+    protected double lossForwardArray(Loss loss, float[] z, int zo, float[] t, int to, int rows, int cols) {
+        if (broken != null) {
+            return cpu.lossForward(loss, z, zo, t, to, rows, cols);
+        }
+        long n = (long) rows * cols;
+        try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor out = allocate(1, 1)) {
+            upload(z, zo, ptr(tz), n);
+            upload(t, to, ptr(tt), n);
+            return withLoss64("loss forward " + loss, l64 -> LossLaunches.forward(this, loss, ptr(tz), ptr(tt), n, ptr(out), l64));
+        } catch (CudaError e) {
+            fallBack("loss forward " + loss, e);
+            return cpu.lossForward(loss, z, zo, t, to, rows, cols);
+        }
+    }
+
+    @Override
+    protected double lossForwardArray(Loss loss, float[] z, int zo, int[] target, int to, int rows, int cols) {
+        if (broken != null) {
+            return cpu.lossForward(loss, z, zo, target, to, rows, cols);
+        }
+        try (Tensor tz = allocate(rows, cols); IntTensor tg = intTensor(java.util.Arrays.copyOfRange(target, to, to + rows));
+             Tensor out = allocate(1, 1)) {
+            upload(z, zo, ptr(tz), (long) rows * cols);
+            return withLoss64("loss forward " + loss, l64 -> LossLaunches.crossEntropyForward(this,
+                    (Loss.SoftmaxCrossEntropy) loss, ptr(tz), ((CudaIntTensor) tg).ptr, rows, cols, ptr(out), l64));
+        } catch (CudaError e) {
+            fallBack("loss forward " + loss, e);
+            return cpu.lossForward(loss, z, zo, target, to, rows, cols);
+        }
+    }
+
+    @Override
+    protected void lossBackwardArray(Loss loss, float[] z, int zo, float[] t, int to, double dLoss, float[] dz, int dzo,
+                                     int rows, int cols) {
+        if (broken != null) {
+            cpu.lossBackward(loss, z, zo, t, to, dLoss, dz, dzo, rows, cols);
+            return;
+        }
+        long n = (long) rows * cols;
+        try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor tdz = allocate(rows, cols)) {
+            upload(z, zo, ptr(tz), n);
+            upload(t, to, ptr(tt), n);
+            lossBackward(loss, tz, tt, dLoss, tdz);
+            download(ptr(tdz), dz, dzo, n);
+        } catch (CudaError e) {
+            fallBack("loss backward " + loss, e);
+            cpu.lossBackward(loss, z, zo, t, to, dLoss, dz, dzo, rows, cols);
+        }
+    }
+
+    @Override
+    protected void lossBackwardArray(Loss loss, float[] z, int zo, int[] target, int to, double dLoss, float[] dz,
+                                     int dzo, int rows, int cols) {
+        if (broken != null) {
+            cpu.lossBackward(loss, z, zo, target, to, dLoss, dz, dzo, rows, cols);
+            return;
+        }
+        long n = (long) rows * cols;
+        try (Tensor tz = allocate(rows, cols); IntTensor tg = intTensor(java.util.Arrays.copyOfRange(target, to, to + rows));
+             Tensor tdz = allocate(rows, cols)) {
+            upload(z, zo, ptr(tz), n);
+            lossBackward(loss, tz, tg, dLoss, tdz);
+            download(ptr(tdz), dz, dzo, n);
+        } catch (CudaError e) {
+            fallBack("loss backward " + loss, e);
+            cpu.lossBackward(loss, z, zo, target, to, dLoss, dz, dzo, rows, cols);
+        }
+    }
+
+    /** Runs launches that write the loss as a double into an 8-byte device buffer, and returns it. */
+    private double withLoss64(String what, java.util.function.Consumer<CUdeviceptr> launches) {
+        double[] v = new double[1];
+        guard(what, () -> {
+            dev.makeCurrent();
+            CUdeviceptr l64 = new CUdeviceptr();
+            Cuda.call("cuMemAlloc (loss, 8 bytes)", () -> JCudaDriver.cuMemAlloc(l64, Double.BYTES));
+            try {
+                launches.accept(l64);
+                Cuda.call("cuMemcpyDtoH (loss)", () -> JCudaDriver.cuMemcpyDtoH(Pointer.to(v), l64, Double.BYTES));
+            } finally {
+                JCudaDriver.cuMemFree(l64);
+            }
+        });
+        return v[0];
+    }
+
+    /** Runs an int-tensor copy under the sticky-error guard, with the context current. */
+    void ints(String what, Runnable r) {
+        guard(what, () -> {
+            dev.makeCurrent();
+            r.run();
+        });
+    }
+
+    @Override
+    protected IntTensor intTensorChecked(int[] data) {
+        long bytes = Math.max(1, data.length) * (long) Integer.BYTES;
+        CUdeviceptr p = new CUdeviceptr();
+        guard("cuMemAlloc " + bytes, () -> {
+            dev.makeCurrent();
+            Cuda.call("cuMemAlloc " + bytes + " bytes", () -> JCudaDriver.cuMemAlloc(p, bytes));
+        });
+        CudaIntTensor t = new CudaIntTensor(this, p, data.length);
+        try {
+            t.copyFrom(data, 0);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    @Override
+    protected void lossForwardTensor(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
+        guard("loss forward " + loss, () -> {
+            dev.makeCurrent();
+            LossLaunches.forward(this, loss, ptr(z), ptr(t), z.size(), ptr(lossOut), null);
+        });
+    }
+
+    @Override
+    protected void lossForwardTensor(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
+        guard("loss forward " + loss, () -> {
+            dev.makeCurrent();
+            LossLaunches.crossEntropyForward(this, (Loss.SoftmaxCrossEntropy) loss, ptr(z), ((CudaIntTensor) target).ptr,
+                    z.rows(), z.cols(), ptr(lossOut), null);
+        });
+    }
+
+    @Override
+    protected void lossBackwardTensor(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
+        guard("loss backward " + loss, () -> {
+            dev.makeCurrent();
+            LossLaunches.backward(this, loss, ptr(z), ptr(t), z.size(), dLoss, ptr(dz));
+        });
+    }
+
+    @Override
+    protected void lossBackwardTensor(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
+        guard("loss backward " + loss, () -> {
+            dev.makeCurrent();
+            LossLaunches.crossEntropyBackward(this, (Loss.SoftmaxCrossEntropy) loss, ptr(z), ((CudaIntTensor) target).ptr,
+                    z.rows(), z.cols(), dLoss, ptr(dz));
         });
     }
 

@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CudaDevice {
 
     /** The PTX modules the build puts on the classpath, one per {@code cuda/*.cu}. */
-    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu");
+    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu", "losses");
     /** Where the build puts them. */
     static final String PTX_DIR = "/dev/nonlin/cuda/ptx/";
 

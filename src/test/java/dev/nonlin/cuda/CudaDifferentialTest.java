@@ -6,6 +6,9 @@ import dev.nonlin.Backend;
 import dev.nonlin.Backends;
 import dev.nonlin.Contract;
 import dev.nonlin.Contract.Worst;
+import dev.nonlin.IntTensor;
+import dev.nonlin.Loss;
+import dev.nonlin.Losses;
 import dev.nonlin.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * GPU against CPU, for every catalogue entry × sizes × forward/backward/in place × tensor and
- * host-array paths, under the numerics contract. Outputs are poisoned with NaN first, so an
+ * host-array paths, under the numerics contract; and every loss of {@link Losses#all()} × shapes
+ * (the loss, dz, in place, determinism run to run). Outputs are poisoned with NaN first, so an
  * unwritten element fails. Skipped (not failed) where CUDA is unusable; the reason is printed.
  */
 @Tag("gpu")
@@ -160,6 +164,120 @@ class CudaDifferentialTest {
         float[] again = new float[cols];
         gpu.preluBackward(x, 0, alpha, dy, 0, new float[n], 0, again, rows, cols);
         assertArrayEquals(daG, again, "dα is bitwise the same on every run");
+    }
+
+    // ------------------------------------------------------------------ losses
+
+    static Stream<Arguments> lossCases() {
+        int[][] shapes = {{1, 1}, {3, 5}, {1000, 33}, {7, 1025}, {5, 3000}, {200_003, 10}, {1, 1_000_003}};
+        return Losses.all().stream().flatMap(l -> Stream.of(shapes).map(s -> Arguments.of(l, s[0], s[1])));
+    }
+
+    /** z in the loss's domain, with huge logits (±1e4) and the bce clamps (p = 0, 1) among them. */
+    static float[] lossInputs(Loss l, int n, long salt) {
+        Random r = new Random(Contract.SEED ^ salt);
+        float[] z = new float[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = l.kind() == Loss.Kind.BCE ? r.nextFloat() : (float) (r.nextGaussian() * 5);
+            if (i % 997 == 5) {
+                z[i] = l.kind() == Loss.Kind.BCE ? (i % 2 == 0 ? 0f : 1f) : (i % 2 == 0 ? 1e4f : -1e4f);
+            }
+        }
+        return z;
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}")
+    @MethodSource("lossCases")
+    void lossGpuMatchesCpu(Loss l, int rows, int cols) {
+        Backend gpu = CudaSupport.backend();
+        Backend cpu = Backends.cpu();
+        int n = rows * cols;
+        Random r = new Random(Contract.SEED ^ n);
+        float[] z = lossInputs(l, n, 11);
+        float[] t = new float[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = i % 3 == 2 ? r.nextFloat() : i % 3;
+        }
+        int[] target = new int[rows];
+        int ignore = l instanceof Loss.SoftmaxCrossEntropy ce ? ce.ignoreIndex() : 0;
+        for (int i = 0; i < rows; i++) {
+            target[i] = i % 5 == 4 && rows > 1 ? ignore : r.nextInt(cols);
+        }
+        double dLoss = 0.75;
+        double want = l.classTargets() ? cpu.lossForward(l, z, 0, target, 0, rows, cols) : cpu.lossForward(l, z, 0, t, 0, rows, cols);
+        float[] dzWant = new float[n];
+        float[] dz = poisoned(n);
+        if (l.classTargets()) {
+            cpu.lossBackward(l, z, 0, target, 0, dLoss, dzWant, 0, rows, cols);
+        } else {
+            cpu.lossBackward(l, z, 0, t, 0, dLoss, dzWant, 0, rows, cols);
+        }
+        // host arrays: the loss in double (another summation order), dz under the backward contract
+        double got = l.classTargets() ? gpu.lossForward(l, z, 0, target, 0, rows, cols) : gpu.lossForward(l, z, 0, t, 0, rows, cols);
+        assertEquals(want, got, 1e-10 * Math.max(1, Math.abs(want)), l + " loss (float[]) " + rows + "x" + cols);
+        if (l.classTargets()) {
+            gpu.lossBackward(l, z, 0, target, 0, dLoss, dz, 0, rows, cols);
+        } else {
+            gpu.lossBackward(l, z, 0, t, 0, dLoss, dz, 0, rows, cols);
+        }
+        // both compute the same double formula and round once; the slack covers the O(1)-sized terms
+        // that cancel in a gradient (σ(z) − t, p − 1/C), times the per-element scale dLoss / divisor
+        double slack = Math.abs(dLoss) / (l.reduction() == Loss.Reduction.SUM ? 1 : l.classTargets() ? rows : n);
+        compareLoss(l + " dz (float[]) " + rows + "x" + cols, z, dz, dzWant, slack);
+        // tensors: the loss stays on the device; dz in place over z too; twice for determinism
+        try (Tensor tz = gpu.tensor(z, rows, cols); Tensor tt = gpu.tensor(t, rows, cols); Tensor out = gpu.tensor(poisoned(1), 1, 1);
+             Tensor tdz = gpu.tensor(poisoned(n), rows, cols); IntTensor tg = gpu.intTensor(target)) {
+            float[] first = null;
+            float[] firstDz = null;
+            for (int run = 0; run < 2; run++) {
+                if (l.classTargets()) {
+                    gpu.lossForward(l, tz, tg, out);
+                    gpu.lossBackward(l, tz, tg, dLoss, tdz);
+                } else {
+                    gpu.lossForward(l, tz, tt, out);
+                    gpu.lossBackward(l, tz, tt, dLoss, tdz);
+                }
+                float[] o = out.toArray();
+                float[] d = tdz.toArray();
+                assertEquals((float) want, o[0], 2 * Math.ulp((float) want) + 1e-10 * Math.abs(want), l + " loss (tensor)");
+                compareLoss(l + " dz (tensor)", z, d, dzWant, slack);
+                if (first == null) {
+                    first = o;
+                    firstDz = d;
+                } else {
+                    assertArrayEquals(first, o, l + " loss is bitwise the same run to run");
+                    assertArrayEquals(firstDz, d, l + " dz is bitwise the same run to run");
+                }
+            }
+            if (l.classTargets()) {
+                gpu.lossBackward(l, tz, tg, dLoss, tz);
+            } else {
+                gpu.lossBackward(l, tz, tt, dLoss, tz);
+            }
+            compareLoss(l + " dz in place (tensor)", z, tz.toArray(), dzWant, slack);
+        }
+    }
+
+    private static void compareLoss(String what, float[] z, float[] got, float[] cpu, double slack) {
+        Worst w = new Worst();
+        for (int i = 0; i < got.length; i++) {
+            w.offer(Contract.backwardUlps(got[i], cpu[i], slack), i, z[i], cpu[i], got[i]);
+        }
+        assertTrue(got.length == 0 || w.err <= 2 * Contract.BACKWARD_ULPS, () -> w.describe(what));
+    }
+
+    @Test
+    void crossEntropyBadTargetOnTheGpuIsNaNNotACrash() {
+        Backend gpu = CudaSupport.backend();
+        try (Tensor z = gpu.tensor(new float[] {1, 2, 3, 4}, 2, 2); IntTensor tg = gpu.intTensor(new int[] {0, 9});
+             Tensor out = gpu.allocate(1, 1); Tensor dz = gpu.allocate(2, 2)) {
+            gpu.lossForward(Loss.softmaxCrossEntropy(), z, tg, out);
+            assertTrue(Float.isNaN(out.toArray()[0]));
+            gpu.lossBackward(Loss.softmaxCrossEntropy(), z, tg, 1.0, dz);
+            float[] g = dz.toArray();
+            assertTrue(!Float.isNaN(g[0]) && Float.isNaN(g[2]) && Float.isNaN(g[3]), Arrays.toString(g));
+            assertArrayEquals(new int[] {0, 9}, tg.toArray());
+        }
     }
 
     @Test

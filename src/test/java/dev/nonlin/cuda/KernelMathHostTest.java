@@ -5,6 +5,9 @@ import dev.nonlin.Activation.Kind;
 import dev.nonlin.Activations;
 import dev.nonlin.Contract;
 import dev.nonlin.Contract.Worst;
+import dev.nonlin.Loss;
+import dev.nonlin.Losses;
+import dev.nonlin.cpu.LossMath;
 import dev.nonlin.cpu.Rows;
 import dev.nonlin.cpu.Scalar;
 import org.junit.jupiter.api.AfterAll;
@@ -33,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -476,6 +480,163 @@ class KernelMathHostTest {
             dx[i] = k == Kind.SOFTMAX ? y[i] * (dy[i] - red) : dy[i] - Math.exp(y[i]) * red;
         }
         return dx;
+    }
+
+    // ------------------------------------------------------------------ losses
+
+    /** The header's loss op codes are Loss.Kind's ordinals, with the kernel names Java derives. */
+    @Test
+    void lossOpCodesFollowKind() throws Exception {
+        String[] lines = driver("loss_ops").strip().split("\n");
+        Loss.Kind[] kinds = Loss.Kind.values();
+        assertEquals(kinds.length, lines.length, "one loss op code per Loss.Kind");
+        for (Loss.Kind k : kinds) {
+            String[] w = lines[k.ordinal()].strip().split(" ");
+            assertEquals(String.valueOf(k.ordinal()), w[0], "op code of " + k);
+            assertEquals(k.name(), w[1], "op code " + k.ordinal());
+            assertEquals(k.kernelName(), w[2], "kernel name of " + k);
+        }
+    }
+
+    static Stream<Loss> losses() {
+        return Losses.all().stream();
+    }
+
+    /**
+     * Equal within a few double ULPs, or 1e-15 absolute where the result is a difference of terms
+     * of order 1 (glibc's and Java's log/exp may differ by one ULP), or both NaN, or equal
+     * infinities.
+     */
+    private static boolean closeDouble(double got, double want) {
+        if (Double.isNaN(want) || Double.isNaN(got) || Double.isInfinite(want) || Double.isInfinite(got)) {
+            return Double.compare(got, want) == 0 || (Double.isNaN(got) && Double.isNaN(want));
+        }
+        double d = Math.abs(got - want);
+        return d <= 4 * Math.ulp(Math.max(Math.abs(got), Math.abs(want))) || d <= 1e-15;
+    }
+
+    private static double[] readDoubles(Path p) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] a = new double[b.remaining() / 8];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = b.getDouble();
+        }
+        return a;
+    }
+
+    /**
+     * nonlin_math.cuh's loss math against {@link LossMath}: ℓ and ∂ℓ/∂z per element for the
+     * elementwise losses (special z × hard, soft and NaN targets, and random draws), and whole
+     * rows (loss and gradient) for softmax cross-entropy, special rows included.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("losses")
+    void lossMathMatchesJava(Loss l) throws Exception {
+        assumeTrue(compilerMissing == null, compilerMissing);
+        if (l.classTargets()) {
+            crossEntropyRows((Loss.SoftmaxCrossEntropy) l);
+            return;
+        }
+        List<float[]> pairs = new ArrayList<>();
+        float[] targets = {0f, 1f, 0.5f, 0.1f, Float.NaN};
+        float[] zs = l.kind() == Loss.Kind.BCE
+                ? new float[] {0f, 1f, 0.5f, 1e-30f, 1e-45f, 0.999999f, 1e-8f, 0.3f, 1.5f, -0.5f, Float.NaN}
+                : Contract.specialValues();
+        for (float z : zs) {
+            for (float t : targets) {
+                pairs.add(new float[] {z, t});
+            }
+        }
+        Random r = new Random(Contract.SEED ^ l.hashCode());
+        for (int i = 0; i < 20_000; i++) {
+            float z = l.kind() == Loss.Kind.BCE ? r.nextFloat() : (float) (r.nextGaussian() * 30);
+            pairs.add(new float[] {z, i % 3 == 2 ? r.nextFloat() : i % 3});
+        }
+        float[] in = new float[2 * pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            in[2 * i] = pairs.get(i)[0];
+            in[2 * i + 1] = pairs.get(i)[1];
+        }
+        String tag = "loss-" + l.kind().kernelName() + "-" + Integer.toHexString(l.hashCode());
+        Path inFile = Files.write(dir.resolve(tag + ".in"), floats(in));
+        Path out = dir.resolve(tag + ".out");
+        driver("loss", String.valueOf(l.kind().ordinal()), hex(l.p0()), inFile.toString(), out.toString());
+        double[] res = readDoubles(out);
+        assertEquals(2 * pairs.size(), res.length, "driver output length");
+        for (int i = 0; i < pairs.size(); i++) {
+            float z = pairs.get(i)[0];
+            float t = pairs.get(i)[1];
+            double term = LossMath.term(l.kind(), l.p0(), z, t);
+            double grad = LossMath.gradient(l.kind(), l.p0(), z, t);
+            if (!closeDouble(res[2 * i], term) || !closeDouble(res[2 * i + 1], grad)) {
+                fail(l + " at z = " + z + ", t = " + t + ": kernel math ℓ = " + res[2 * i] + ", ∂ℓ/∂z = " + res[2 * i + 1]
+                        + "; Java " + term + ", " + grad + " (seed " + Contract.SEED + ")");
+            }
+        }
+    }
+
+    private void crossEntropyRows(Loss.SoftmaxCrossEntropy l) throws Exception {
+        Random r = new Random(Contract.SEED ^ l.hashCode());
+        List<float[]> rows = new ArrayList<>();
+        List<Integer> targets = new ArrayList<>();
+        for (int len : new int[] {1, 2, 3, 10, 33, 1000, 2049}) {
+            for (int k = 0; k < 4; k++) {
+                float[] row = new float[len];
+                for (int i = 0; i < len; i++) {
+                    row[i] = (float) (r.nextGaussian() * (k == 3 ? 100 : 3));
+                }
+                rows.add(row);
+                targets.add(k == 2 ? l.ignoreIndex() : r.nextInt(len));
+            }
+        }
+        float inf = Float.POSITIVE_INFINITY;
+        float[][] special = {{0f, -50f, -100f}, {1e4f, -1e4f, 0f}, {-inf, 1f, 2f}, {1f, Float.NaN}, {inf, 1f}, {-inf, -inf},
+                {5f, 5f, 5f}, {88.7f, -88.7f}, {0f}};
+        int[] specialTargets = {0, 1, 0, 0, 0, 1, 2, 1, 0};
+        for (int i = 0; i < special.length; i++) {
+            rows.add(special[i]);
+            targets.add(specialTargets[i]);
+        }
+        rows.add(new float[] {1f, 2f});
+        targets.add(5);   // a bad target: NaN row (reached through tensors only)
+        int words = 0;
+        for (float[] row : rows) {
+            words += 2 + row.length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(4 * words).order(ByteOrder.LITTLE_ENDIAN);
+        for (int j = 0; j < rows.size(); j++) {
+            b.putInt(rows.get(j).length).putInt(targets.get(j));
+            for (float v : rows.get(j)) {
+                b.putFloat(v);
+            }
+        }
+        String tag = "ce-" + Integer.toHexString(l.hashCode());
+        Path in = Files.write(dir.resolve(tag + ".in"), b.array());
+        Path out = dir.resolve(tag + ".out");
+        driver("ce", String.valueOf(l.ignoreIndex()), hex(l.labelSmoothing()), in.toString(), out.toString());
+        double[] res = readDoubles(out);
+        int at = 0;
+        for (int j = 0; j < rows.size(); j++) {
+            float[] z = rows.get(j);
+            float[] dz = new float[z.length];
+            double loss = LossMath.crossEntropyRow(z, 0, z.length, targets.get(j), l.ignoreIndex(), l.labelSmoothing(),
+                    dz, 0, 1.0);
+            String what = l + " row " + j + " " + java.util.Arrays.toString(z.length > 8 ? java.util.Arrays.copyOf(z, 8) : z)
+                    + " target " + targets.get(j);
+            if (!closeDouble(res[at], loss)) {
+                // the kernel and Java sum the row in the same order here; only exp/log1p may differ
+                assertTrue(Math.abs(res[at] - loss) <= 1e-14 * Math.max(1, Math.abs(loss)),
+                        what + ": kernel math ℓ = " + res[at] + ", Java " + loss);
+            }
+            for (int i = 0; i < z.length; i++) {
+                float got = (float) res[at + 1 + i];
+                boolean ok = Float.compare(got, dz[i]) == 0 || Math.abs(got - dz[i]) <= Math.ulp(dz[i]);
+                int e = i;
+                assertTrue(ok, () -> what + ": dz[" + e + "] kernel math " + got + ", Java " + dz[e]);
+            }
+            at += 1 + z.length;
+        }
+        assertEquals(res.length, at, "driver output length");
     }
 
     // ------------------------------------------------------------------ PReLU with α per channel
