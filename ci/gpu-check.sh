@@ -2,8 +2,7 @@
 # Runs on the GPU machine (no Maven, no network): the GPU test suite, `nonlin check`, and a short
 # GPU-vs-CPU benchmark, from the folder that ci/prepare-gpu-check.sh filled (.device by default).
 # Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $OUT
-# (default ./gpu-results). The runtime is jlink'd without java.desktop, so the bench writes no PNG
-# there; `nonlin bench` on a full JDK draws it.
+# (default ./gpu-results).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=${DEVICE_DIR:-.device}

@@ -2,6 +2,7 @@
 # Prepares everything ci/gpu-check.sh needs on a GPU machine that has no Java, no Maven and no
 # network: the jars, the test classes and their dependencies, the JUnit console launcher, and a
 # jlink'd Java runtime, packed into .device/ (ignored by git; carried to the device as one folder).
+# The runtime has java.desktop (+11 MB) so that `nonlin bench` can draw its PNG there.
 #
 #   bash ci/prepare-gpu-check.sh        # then carry .device and run: bash ci/gpu-check.sh
 #
@@ -26,9 +27,9 @@ for j in "$out"/lib/jcuda-natives-*.jar; do
   zip -q -d "$j" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*' || true
 done
 rm -rf "$out/runtime"
-"$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector \
+"$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/runtime" 2>/dev/null \
-  || "$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector \
+  || "$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/runtime"
 tar -C "$out" -czf "$out/runtime.tar.gz" runtime && rm -rf "$out/runtime"
 du -sh "$out" "$out"/*

@@ -169,9 +169,10 @@ final class BenchCommand implements Callable<Integer> {
         try {
             AtomicFile.write(out.resolve("bench.png"), s -> BenchChart.png(points, s));
             chart = ", bench.png";
-        } catch (LinkageError e) {
-            // a jlink'd runtime without java.desktop: the numbers matter more than the picture
-            chart = " (no bench.png: this Java runtime has no java.desktop module: " + e + ")";
+        } catch (LinkageError | InternalError | RuntimeException e) {
+            // a runtime without java.desktop, or a headless machine without fonts: the numbers
+            // (already written) matter more than the picture
+            chart = " (no bench.png: " + e + ")";
         }
         o.printf("%nwrote %s: bench.csv, bench.json%s%n", out, chart);
 
