@@ -138,7 +138,7 @@ final class BenchCommand implements Callable<Integer> {
                 directions.length == 2 ? "forward and backward" : directions[0] ? "forward" : "backward", r);
         o.flush();
 
-        Progress progress = new Progress(spec.commandLine().getErr(), !noProgress && System.console() != null,
+        Progress progress = new Progress(spec.commandLine().getErr(), !noProgress && Progress.terminal(),
                 (long) fs.size() * directions.length * sizeList.length * pathList.size());
         List<Point> points = new ArrayList<>();
         for (Activation f : fs) {
@@ -375,7 +375,7 @@ final class BenchCommand implements Callable<Integer> {
                 CpuBackend.simdAvailable() ? "" : " (no Vector API: scalar CPU path)");
     }
 
-    /** A one-line progress bar on stderr, redrawn in place; silent when stderr is not a terminal. */
+    /** A one-line progress bar on stderr, redrawn in place; off with --no-progress or without a terminal. */
     static final class Progress {
         private final PrintWriter err;
         private final boolean on;
@@ -388,6 +388,16 @@ final class BenchCommand implements Callable<Integer> {
             this.err = err;
             this.on = on;
             this.total = Math.max(1, total);
+        }
+
+        /**
+         * Whether stderr is probably a terminal. Java 17 cannot ask about stderr alone:
+         * {@code System.console()} is null as soon as stdout is redirected ({@code nonlin bench > t.txt}),
+         * when the bar is most wanted, so a terminal type in the environment counts too.
+         */
+        static boolean terminal() {
+            String term = System.getenv("TERM");
+            return System.console() != null || (term != null && !term.isBlank() && !term.equals("dumb"));
         }
 
         void label(String l) {
