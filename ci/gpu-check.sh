@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine (no Maven, no network): the GPU test suite, `nonlin check`, and a short
+# Runs on the GPU machine (no Maven, no network): the GPU test suite, `nonlin check`,
+# `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table), and a short
 # GPU-vs-CPU benchmark, from the folder that ci/prepare-gpu-check.sh filled (.device by default).
 # Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $OUT
 # (default ./gpu-results).
@@ -31,6 +32,11 @@ echo "== nonlin check --backend cuda"
 $JAVA -cp "$CP" dev.nonlin.cli.Main check --backend cuda 2>&1 | tee "$OUT/check.txt"
 check_rc=${PIPESTATUS[0]}
 
+echo "== nonlin accuracy --backend cuda --exhaustive (every float input, reference on the device)"
+$JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --backend cuda --exhaustive --no-progress \
+    --csv "$OUT/accuracy-cuda.csv" 2>&1 | tee "$OUT/accuracy-cuda.txt"
+accuracy_rc=${PIPESTATUS[0]}
+
 echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
 $JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$OUT/bandwidth.csv" 2>&1 | tee "$OUT/bandwidth.txt"
 
@@ -44,5 +50,5 @@ $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --exclude-tag gpu \
     --reports-dir "$OUT/junit-rest" --details=summary --disable-banner 2>&1 | tail -30 | tee "$OUT/junit-rest.txt"
 
-echo "gpu suite rc=$gpu_rc, check rc=$check_rc" | tee "$OUT/summary.txt"
-[ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ]
+echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc" | tee "$OUT/summary.txt"
+[ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ] && [ "$accuracy_rc" = 0 ]

@@ -26,7 +26,15 @@
 //   host_driver ce <ignore_index> <eps> <in> <out>
 //       in: records (int32 cols, int32 target, cols × z). out: per row, float64 ℓ then cols ×
 //       float64 ∂ℓ/∂z (scale 1), through the passes of losses.cu, sequentially.
+//   host_driver ulp <in> <out>
+//       in: records (float got, double exact, float dy), 16 bytes each. out: per record two
+//       doubles, ulp_error(got, exact) and backward_ulp_error(got, exact, dy)
+//       (nonlin_accuracy.cuh, the measure of `nonlin accuracy` on the device)
+//   host_driver dy <seed> <start> <n>
+//       seed: 16 hex digits. accuracy_dy(seed, i) for i in [start, start + n), one float per
+//       line as 8 hex digits
 #include "nonlin_math.cuh"
+#include "nonlin_accuracy.cuh"
 
 #include <cstdint>
 #include <cstdio>
@@ -290,6 +298,39 @@ int prelu(long rows_, long cols, long nalpha, const char* in, const char* out) {
     return write_all(out, r) ? 0 : fail("cannot write the prelu output");
 }
 
+int ulp(const char* in, const char* out) {
+    std::vector<unsigned char> b;
+    if (!read_all(in, b) || b.size() % 16 != 0) {
+        return fail("cannot read the ulp input");
+    }
+    size_t n = b.size() / 16;
+    std::vector<double> r(2 * n);
+    for (size_t i = 0; i < n; i++) {
+        float got;
+        double exact;
+        float dy;
+        std::memcpy(&got, b.data() + 16 * i, 4);
+        std::memcpy(&exact, b.data() + 16 * i + 4, 8);
+        std::memcpy(&dy, b.data() + 16 * i + 12, 4);
+        r[2 * i] = nonlin::ulp_error(got, exact);
+        r[2 * i + 1] = nonlin::backward_ulp_error(got, exact, dy);
+    }
+    FILE* f = std::fopen(out, "wb");
+    if (!f) {
+        return fail("cannot write the ulp output");
+    }
+    size_t put = std::fwrite(r.data(), sizeof(double), r.size(), f);
+    return std::fclose(f) == 0 && put == r.size() ? 0 : fail("cannot write the ulp output");
+}
+
+int dy(const char* seed_hex, long long start, long long n) {
+    uint64_t seed = std::strtoull(seed_hex, nullptr, 16);
+    for (long long i = 0; i < n; i++) {
+        std::printf("%08x\n", (unsigned) nonlin::float_bits(nonlin::accuracy_dy(seed, (uint64_t) (start + i))));
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -317,7 +358,13 @@ int main(int argc, char** argv) {
     if (argc == 7 && !std::strcmp(argv[1], "prelu")) {
         return prelu(std::atol(argv[2]), std::atol(argv[3]), std::atol(argv[4]), argv[5], argv[6]);
     }
+    if (argc == 4 && !std::strcmp(argv[1], "ulp")) {
+        return ulp(argv[2], argv[3]);
+    }
+    if (argc == 5 && !std::strcmp(argv[1], "dy")) {
+        return dy(argv[2], std::atoll(argv[3]), std::atoll(argv[4]));
+    }
     return fail("usage: host_driver ops | erfcx | pointwise <op> <p0> <p1> <in> <out> | rows <op> <in> <out>"
                 " | prelu <rows> <cols> <nalpha> <in> <out> | loss_ops | loss <op> <p0> <in> <out>"
-                " | ce <ignore_index> <eps> <in> <out>");
+                " | ce <ignore_index> <eps> <in> <out> | ulp <in> <out> | dy <seed> <start> <n>");
 }

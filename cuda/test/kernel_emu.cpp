@@ -13,6 +13,12 @@
 //     to a sequential sum), their backward per element, softmax cross-entropy rows in warp and
 //     block mode (ignored rows, bad targets, label smoothing, in place, the mean's count on the
 //     device) against the sequential row math.
+//   - accuracy (`nonlin accuracy --exhaustive` on CUDA): the input and dy generators, and the
+//     per-block (worst error, index) reductions after the real pointwise kernels, over ranges of
+//     bit patterns that cross 1.0, MAX → ∞ → NaN, the sign boundary and the last pattern (2³² − 1);
+//     the result must equal a sequential pass bit for bit, be the same for every grid and block
+//     size, find a deliberately corrupted element, and stay within 0.5 ULP otherwise (the kernels
+//     and the reference are the same double math, rounded once).
 // Prints one line per failure and a closing "N passed, M failed"; exits 1 on any failure.
 // Build: g++ -std=c++20 -O1 -pthread -I cuda/include cuda/test/kernel_emu.cpp
 #include "cuda_host_emu.h"
@@ -21,6 +27,7 @@
 #include "../pointwise.cu"
 #include "../prelu.cu"
 #include "../softmax.cu"
+#include "../accuracy.cu"
 
 #include <cmath>
 #include <cstdio>
@@ -581,6 +588,167 @@ void losses() {
     }
 }
 
+// ------------------------------------------------------------------ accuracy
+
+using AccFwd = void (*)(const float*, long long, long long, int, float, float, double*, long long*);
+using AccBwd = void (*)(const float*, const float*, long long, long long, int, float, float, double*, long long*);
+
+/** The host's side of CudaAccuracy: the best of the per-block pairs; NaN (unwritten) is a failure. */
+bool reduce_blocks(const std::vector<double>& err, const std::vector<long long>& idx, nonlin::Best& out) {
+    out = nonlin::best_none();
+    for (size_t b = 0; b < err.size(); b++) {
+        if (err[b] != err[b]) {
+            return false;
+        }
+        out = nonlin::best_of(out, nonlin::Best{err[b], idx[b]});
+    }
+    return true;
+}
+
+/** Runs one accuracy kernel; false if a block left its slot unwritten. */
+bool run_forward_check(const float* y, long long start, long long n, int op, float p0, float p1, unsigned grid,
+                       unsigned block, nonlin::Best& out) {
+    std::vector<double> err(grid, NAN);
+    std::vector<long long> idx(grid, -7);
+    emu::launch(accuracy_forward_f32, grid, block, y, start, n, op, p0, p1, err.data(), idx.data());
+    return reduce_blocks(err, idx, out);
+}
+
+bool run_backward_check(const float* dx, const float* dy, long long start, long long n, int op, float p0, float p1,
+                        unsigned grid, unsigned block, nonlin::Best& out) {
+    std::vector<double> err(grid, NAN);
+    std::vector<long long> idx(grid, -7);
+    emu::launch(accuracy_backward_f32, grid, block, dx, dy, start, n, op, p0, p1, err.data(), idx.data());
+    return reduce_blocks(err, idx, out);
+}
+
+bool same_best(nonlin::Best a, nonlin::Best b) {
+    return std::memcmp(&a.err, &b.err, sizeof a.err) == 0 && a.index == b.index;
+}
+
+/** Grids and blocks for the reduction checks: all of them, or one (the emulator's threads are slow). */
+const unsigned ALL_SHAPES[][2] = {{1, 256}, {3, 64}, {7, 32}};
+const unsigned ONE_SHAPE[][2] = {{7, 32}};
+
+void accuracy_case(const Pointwise& k, long long start, long long n, bool every_shape) {
+    const float p0 = 0.3f;
+    const float p1 = 2.5f;
+    const uint64_t seed = 0x1234567890abcdefull;
+    const int op = (int) k.op;
+    char range[64];
+    std::snprintf(range, sizeof range, " [%08llx, +%lld)", (unsigned long long) start, n);
+    std::string tag = std::string("accuracy ") + k.name + range;
+
+    std::vector<float> x(n, poison());
+    emu::launch(accuracy_inputs_f32, 3, 64, x.data(), start, n);
+    bool ok = true;
+    for (long long i = 0; i < n; i++) {
+        ok &= nonlin::float_bits(x[i]) == (uint32_t) (start + i);
+    }
+    check(ok, tag + " inputs are the bit patterns");
+
+    // forward through the real kernel, then the sequential truth
+    std::vector<float> y(n, poison());
+    emu::launch(k.forward, 3, 64, (const float*) x.data(), y.data(), n, p0, p1);
+    nonlin::Best truth = nonlin::best_none();
+    for (long long i = 0; i < n; i++) {
+        double e = nonlin::ulp_error(y[i], nonlin::nonlin_forward(k.op, p0, p1, x[i]));
+        if (nonlin::better(e, start + i, truth)) {
+            truth = nonlin::Best{e, start + i};
+        }
+    }
+    check(truth.err >= 0 && truth.err <= 0.5, tag + " forward: the kernel is the reference rounded once");
+    const auto* shapes = every_shape ? ALL_SHAPES : ONE_SHAPE;
+    size_t nshapes = every_shape ? 3 : 1;
+    for (size_t s = 0; s < nshapes; s++) {
+        const auto& g = shapes[s];
+        nonlin::Best got;
+        bool written = run_forward_check(y.data(), start, n, op, p0, p1, g[0], g[1], got);
+        check(written && same_best(got, truth), tag + " forward grid=" + std::to_string(g[0]) + "x"
+                + std::to_string(g[1]) + " equals the sequential pass");
+    }
+    // a corrupted element must be found, with its error and index: 5 ULP up from a normal result
+    long long bad = -1;
+    for (long long i = n / 3; i < n && bad < 0; i++) {
+        float v = y[i];
+        if (std::isfinite(v) && std::fabs(v) >= 1e-30f && std::fabs(v) < 1e30f) {
+            bad = i;
+        }
+    }
+    if (bad >= 0) {
+        std::vector<float> yc = y;
+        uint32_t u = nonlin::float_bits(yc[bad]) + 5;
+        yc[bad] = nonlin::bits_float(u);
+        nonlin::Best got;
+        bool written = run_forward_check(yc.data(), start, n, op, p0, p1, 3, 64, got);
+        check(written && got.index == start + bad && got.err >= 4.5 && got.err <= 5.5,
+              tag + " forward finds a 5-ULP error at element " + std::to_string(bad));
+    }
+
+    // backward at dy = 1 and at the random dy
+    std::vector<float> dy(n, 1.0f);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            std::fill(dy.begin(), dy.end(), poison());
+            emu::launch(accuracy_dy_f32, 2, 96, dy.data(), start, n, (unsigned long long) seed);
+            ok = true;
+            for (long long i = 0; i < n; i++) {
+                float a = std::fabs(dy[i]);
+                ok &= same_bits(dy[i], nonlin::accuracy_dy(seed, (uint64_t) (start + i)))
+                        && a >= 0x1p-8f && a < 0x1p8f;
+            }
+            check(ok, tag + " random dy: the generator's values, in ±[2^-8, 2^8)");
+        }
+        std::vector<float> dx(n, poison());
+        emu::launch(k.backward, 3, 64, (const float*) x.data(), (const float*) dy.data(), dx.data(), n, p0, p1);
+        nonlin::Best bt = nonlin::best_none();
+        for (long long i = 0; i < n; i++) {
+            double exact = (double) dy[i] * nonlin::nonlin_derivative(k.op, p0, p1, x[i]);
+            double e = nonlin::backward_ulp_error(dx[i], exact, dy[i]);
+            if (nonlin::better(e, start + i, bt)) {
+                bt = nonlin::Best{e, start + i};
+            }
+        }
+        std::string what = tag + (pass == 0 ? " backward dy=1" : " backward random dy");
+        check(bt.err >= 0 && bt.err <= 0.5, what + ": the kernel is the reference rounded once");
+        for (size_t s = 0; s < nshapes; s++) {
+            const auto& g = shapes[s];
+            nonlin::Best got;
+            bool written = run_backward_check(dx.data(), dy.data(), start, n, op, p0, p1, g[0], g[1], got);
+            check(written && same_best(got, bt), what + " grid=" + std::to_string(g[0]) + "x"
+                    + std::to_string(g[1]) + " equals the sequential pass");
+        }
+    }
+}
+
+void accuracy() {
+    // around 1.0; MAX → +∞ → the positive NaNs; the last positive NaN → −0 → negative subnormals;
+    // around −10 (GELU's tail); the last 1000 patterns (negative NaNs up to 2³² − 1)
+    const long long ranges[][2] = {{0x3f7ffe00LL, 1027}, {0x7f7fff00LL, 0x205}, {0x7ffffed4LL, 600},
+                                   {0xc1200000LL, 1500}, {0x100000000LL - 1000, 1000}};
+    // Every op once (its dispatch to the right functor), around 1.0; the reduction's shapes and the
+    // edges of the bit-pattern space for one transcendental and one piecewise-linear function.
+    for (const Pointwise& k : POINTWISE) {
+        bool edges = k.op == nonlin::Op::GELU || k.op == nonlin::Op::RELU;
+        if (edges) {
+            for (const auto& r : ranges) {
+                accuracy_case(k, r[0], r[1], true);
+            }
+        } else {
+            accuracy_case(k, ranges[0][0], ranges[0][1], false);
+        }
+    }
+    // a block size the reduction does not take writes nothing; a row-wise op checks nothing
+    std::vector<float> y(64, 0.0f);
+    nonlin::Best got;
+    check(!run_forward_check(y.data(), 0, 64, (int) nonlin::Op::SIGMOID, 0, 0, 1, 48, got),
+          "accuracy with blockDim 48 writes nothing");
+    check(!run_forward_check(y.data(), 0, 64, (int) nonlin::Op::SIGMOID, 0, 0, 1, 512, got),
+          "accuracy with blockDim 512 writes nothing");
+    check(run_forward_check(y.data(), 0, 64, (int) nonlin::Op::SOFTMAX, 0, 0, 2, 32, got) && got.err == -1.0,
+          "accuracy with a row-wise op code checks nothing (err = -1)");
+}
+
 }  // namespace
 
 int main() {
@@ -588,6 +756,7 @@ int main() {
     softmax();
     prelu();
     losses();
+    accuracy();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

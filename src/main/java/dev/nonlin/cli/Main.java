@@ -40,7 +40,8 @@ import java.util.concurrent.Callable;
                         + "2^20 elements (softmax: rows of 1024), checks each result against the float64 reference "
                         + "in ULP (contract: forward ≤ 4, backward ≤ 8 + 2^-23·|dy|), and reports the throughput.",
                 ""},
-        subcommands = {InfoCommand.class, ListCommand.class, ApplyCommand.class, GradCommand.class, CheckCommand.class, BenchCommand.class,
+        subcommands = {InfoCommand.class, ListCommand.class, ApplyCommand.class, GradCommand.class, CheckCommand.class,
+                BenchCommand.class, AccuracyCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -524,8 +524,9 @@ final class SimdKernels implements Kernels {
      * </pre>
      * Φ(c) = ½·erfc(−c/√2) as in Erfc: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)), z = −c/√2, and
      * 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]). e^(−z²) is g, shared
-     * with the density; it and Erfc's e^(−a·a) differ only in the rounding of their arguments
-     * (≤ 1e-13 relative at |c| = 40, invisible in float). The forward evaluates Φ at min(c, 40),
+     * with the density. Erfc takes z² exactly (hi + lo, for erfc's own 1e-15 accuracy); here the
+     * argument −c²/2 is rounded, which moves g by ≤ 1e-13 relative at |c| = 40 and 1e-14 where
+     * GELU's float result is not yet 0 (|c| ≤ 14): invisible in float, and no second exp. The forward evaluates Φ at min(c, 40),
      * where it is 1 in double, so that x = +∞ gives ∞·1. The degree-21 polynomial is written out
      * here, after the exp call, rather than in a helper of its own (rule 1), as even and odd
      * parts: two chains of half the latency.

@@ -746,7 +746,7 @@ public final class CudaBackend extends AbstractBackend {
     // ------------------------------------------------------------------ errors
 
     /** Runs a GPU operation; a sticky error marks the backend broken before it propagates. */
-    private void guard(String what, Runnable r) {
+    void guard(String what, Runnable r) {
         try {
             r.run();
         } catch (CudaError e) {

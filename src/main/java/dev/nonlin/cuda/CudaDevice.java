@@ -28,8 +28,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class CudaDevice {
 
-    /** The PTX modules the build puts on the classpath, one per {@code cuda/*.cu}. */
+    /** The PTX modules the backend loads when it opens the device, one per {@code cuda/*.cu}. */
     static final List<String> MODULES = List.of("pointwise", "softmax", "prelu", "losses");
+    /**
+     * Modules of tools ({@code nonlin accuracy}), loaded on first use: the driver JIT-compiles a
+     * module when it loads it, and users of the backend should not wait for kernels they never run.
+     */
+    static final List<String> TOOL_MODULES = List.of("accuracy");
     /** Where the build puts them. */
     static final String PTX_DIR = "/dev/nonlin/cuda/ptx/";
 
@@ -45,7 +50,10 @@ final class CudaDevice {
     /** Which PTX variant loaded, e.g. "pointwise.ptx (ISA 9.0)". */
     final String loaded;
 
+    /** Filled by the constructor, never changed after: read without locks. */
     private final Map<String, CUmodule> modules = new LinkedHashMap<>();
+    /** Tool modules loaded so far (guarded by this). */
+    private final Map<String, CUmodule> toolModules = new LinkedHashMap<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
 
     /** Opens device {@code ordinal} and loads every module; throws with the reason on failure. */
@@ -72,7 +80,7 @@ final class CudaDevice {
         makeCurrent();
         List<String> variants = new ArrayList<>();
         for (String m : MODULES) {
-            variants.add(load(m));
+            variants.add(load(m, modules));
         }
         loaded = String.join(", ", variants);
     }
@@ -94,7 +102,7 @@ final class CudaDevice {
      * ({@code name.cuda12.ptx}); the driver version picks the order, and every failure's JIT log is
      * kept for the reason.
      */
-    private String load(String module) {
+    private String load(String module, Map<String, CUmodule> into) {
         List<String> candidates = driverVersion >= 13000
                 ? List.of(module + ".ptx", module + ".cuda12.ptx")
                 : List.of(module + ".cuda12.ptx", module + ".ptx");
@@ -126,7 +134,7 @@ final class CudaDevice {
                     continue;
                 }
             }
-            modules.put(module, m);
+            into.put(module, m);
             return file + " (ISA " + isa(ptx) + ")";
         }
         if (failures.isEmpty()) {
@@ -179,6 +187,33 @@ final class CudaDevice {
     /** Whether the jar carries any PTX at all. */
     static boolean hasPtx() {
         return CudaDevice.class.getResource(PTX_DIR + MODULES.get(0) + ".ptx") != null;
+    }
+
+    /**
+     * A kernel of a tool module ({@link #TOOL_MODULES}), loading the module on first use; the
+     * caller has made the context current.
+     *
+     * @throws IllegalStateException when the module is not in the jar or does not load here
+     */
+    CUfunction toolFunction(String module, String kernel) {
+        if (!TOOL_MODULES.contains(module)) {
+            throw new IllegalArgumentException("not a tool module: " + module);
+        }
+        CUfunction f = functions.get(kernel);
+        if (f != null) {
+            return f;
+        }
+        CUmodule m;
+        synchronized (this) {
+            if (!toolModules.containsKey(module)) {
+                load(module, toolModules);
+            }
+            m = toolModules.get(module);
+        }
+        CUfunction g = new CUfunction();
+        Cuda.call("cuModuleGetFunction " + kernel, () -> JCudaDriver.cuModuleGetFunction(g, m, kernel));
+        functions.put(kernel, g);
+        return g;
     }
 
     /** A kernel by name, looked up once in whichever module defines it. */

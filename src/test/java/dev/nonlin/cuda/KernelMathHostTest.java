@@ -8,6 +8,8 @@ import dev.nonlin.Contract.Worst;
 import dev.nonlin.Loss;
 import dev.nonlin.Losses;
 import dev.nonlin.cpu.LossMath;
+import dev.nonlin.cli.Accuracy;
+import dev.nonlin.cli.Ulp;
 import dev.nonlin.cpu.Rows;
 import dev.nonlin.cpu.Scalar;
 import org.junit.jupiter.api.AfterAll;
@@ -185,6 +187,82 @@ class KernelMathHostTest {
         for (int i = 0; i < java.length; i++) {
             assertEquals(Double.doubleToRawLongBits(java[i]), Long.parseUnsignedLong(lines[i].strip(), 16),
                     "erfcx coefficient " + i + ": Java " + java[i]);
+        }
+    }
+
+    // ------------------------------------------------------------------ what `nonlin accuracy` measures on the device
+
+    /**
+     * nonlin_accuracy.cuh's ulp_error and backward_ulp_error are {@link Ulp#ulps} and
+     * {@link Ulp#backwardUlps}, bit for bit: around every kind of float (zeros, subnormals,
+     * binade edges, MAX and the overflow boundary, ±∞, NaN), with exact values a fraction of an
+     * ULP and many ULPs away, and dy from 0 to ∞. So the device's errors are Java's errors.
+     */
+    @Test
+    void ulpMeasureMatchesJava() throws Exception {
+        assumeTrue(compilerMissing == null, compilerMissing);
+        float[] gots = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 3 * Float.MIN_VALUE, Float.MIN_NORMAL,
+                Math.nextDown(Float.MIN_NORMAL), 1f, Math.nextDown(1f), Math.nextUp(1f), -2f, 0.1f, 1e-30f, 1e30f,
+                Float.MAX_VALUE, -Float.MAX_VALUE, Math.nextDown(Float.MAX_VALUE), Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.NaN, 123.456f, -7.5e-39f};
+        double[] offsets = {0, 0.25, 0.5, 0.75, 1, 3.5, -0.3, -1, 1e6, -1e-300};
+        float[] dys = {1f, 0f, 0.5f, 3e5f, Float.MIN_VALUE, Float.POSITIVE_INFINITY, Float.NaN, -2f};
+        List<Object[]> cases = new ArrayList<>();
+        Random r = new Random(Contract.SEED);
+        for (float got : gots) {
+            double ulp = Float.isFinite(got) ? Math.ulp(got) : 1;
+            for (double off : offsets) {
+                for (float dy : dys) {
+                    cases.add(new Object[] {got, got + off * ulp, dy});
+                }
+            }
+            cases.add(new Object[] {got, Double.NaN, 1f});
+            cases.add(new Object[] {got, Double.POSITIVE_INFINITY, 1f});
+            cases.add(new Object[] {got, Double.NEGATIVE_INFINITY, 1f});
+            cases.add(new Object[] {got, 3.4028235677973366e38, 1f});   // rounds to +∞ as a float
+            cases.add(new Object[] {got, 3.4028235677973362e38, 1f});   // rounds to MAX_VALUE
+        }
+        for (int i = 0; i < 20_000; i++) {
+            float got = Float.intBitsToFloat(r.nextInt());
+            double exact = Float.isFinite(got) ? got * (1 + r.nextGaussian() * 1e-6) : r.nextGaussian();
+            cases.add(new Object[] {got, exact, (float) (r.nextGaussian() * 10)});
+        }
+        ByteBuffer in = ByteBuffer.allocate(16 * cases.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (Object[] c : cases) {
+            in.putFloat((Float) c[0]).putDouble((Double) c[1]).putFloat((Float) c[2]);
+        }
+        Path inFile = dir.resolve("ulp.in");
+        Path outFile = dir.resolve("ulp.out");
+        Files.write(inFile, in.array());
+        driver("ulp", inFile.toString(), outFile.toString());
+        ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(16L * cases.size(), out.capacity(), "two doubles per case");
+        for (Object[] c : cases) {
+            float got = (Float) c[0];
+            double exact = (Double) c[1];
+            float dy = (Float) c[2];
+            double u = out.getDouble();
+            double bu = out.getDouble();
+            String what = "got " + got + ", exact " + exact + ", dy " + dy;
+            assertEquals(Double.doubleToLongBits(Ulp.ulps(got, exact)), Double.doubleToLongBits(u), "ulps: " + what);
+            assertEquals(Double.doubleToLongBits(Ulp.backwardUlps(got, exact, dy)), Double.doubleToLongBits(bu),
+                    "backwardUlps: " + what);
+        }
+    }
+
+    /** The device's random dy (accuracy_dy) is {@link Accuracy#randomDy}, bit for bit, for any seed and index. */
+    @Test
+    void randomDyMatchesJava() throws Exception {
+        for (long seed : new long[] {1, 0, -1, 0x1234567890abcdefL, Contract.SEED}) {
+            long start = seed == Contract.SEED ? (1L << 32) - 500 : 0;
+            String[] lines = driver("dy", String.format(Locale.ROOT, "%016x", seed), Long.toString(start), "1000")
+                    .strip().split("\n");
+            assertEquals(1000, lines.length);
+            for (int i = 0; i < lines.length; i++) {
+                float java = Accuracy.randomDy(seed, start + i);
+                assertEquals(Float.floatToRawIntBits(java), (int) Long.parseLong(lines[i].strip(), 16),
+                        "dy(seed " + seed + ", index " + (start + i) + ")");
+            }
         }
     }
 

@@ -19,9 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The kernels for CUDA 12 drivers, compiled without a GPU: JCuda ships the CUDA 12.0 PTX compiler
  * (nvPTXCompiler, the same one a 12.0 driver's JIT is built from) as a JNI library. Every lowered
- * module ({@code *.cuda12.ptx}) must compile for every architecture that compiler knows, and the
- * PTX that nvcc 13 wrote (ISA 9.0) must be rejected: that is the failure a CUDA 12 driver would
- * report, and why the lowered copies exist.
+ * module ({@code *.cuda12.ptx}: the backend's and the tools') must compile for every architecture
+ * that compiler knows, and the PTX that nvcc 13 wrote (ISA 9.0) must be rejected: that is the
+ * failure a CUDA 12 driver would report, and why the lowered copies exist.
  */
 class LoweredPtxTest {
 
@@ -39,7 +39,8 @@ class LoweredPtxTest {
     }
 
     static Stream<Arguments> cases() {
-        return CudaDevice.MODULES.stream().flatMap(m -> Stream.of("sm_75", "sm_80", "sm_86", "sm_89", "sm_90")
+        return Stream.concat(CudaDevice.MODULES.stream(), CudaDevice.TOOL_MODULES.stream())
+                .flatMap(m -> Stream.of("sm_75", "sm_80", "sm_86", "sm_89", "sm_90")
                 .map(arch -> Arguments.of(m, arch)));
     }
 

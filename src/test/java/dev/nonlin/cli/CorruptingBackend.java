@@ -1,0 +1,74 @@
+package dev.nonlin.cli;
+
+import dev.nonlin.Backend;
+import dev.nonlin.Backends;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+
+/**
+ * The CPU backend, except that it moves chosen results by a chosen number of ULPs (bit patterns,
+ * so "5" means five floats away; a NaN result becomes 0): a backend that breaks the contract on
+ * purpose, to prove that the accuracy check notices, names the input and fails. The host-array
+ * forward and backward that {@code nonlin accuracy} uses are corrupted; every other method is the
+ * CPU's own (a proxy, so that it keeps up with the interface).
+ */
+final class CorruptingBackend {
+    private CorruptingBackend() {
+    }
+
+    /**
+     * @param badX         the input whose results are moved (compared by bits, so NaN works)
+     * @param forwardUlps  how far y moves there
+     * @param backwardUlps how far dx moves there (at every dy)
+     */
+    static Backend of(float badX, int forwardUlps, int backwardUlps) {
+        Backend cpu = Backends.cpu();
+        int bad = Float.floatToRawIntBits(badX);
+        InvocationHandler h = (proxy, m, args) -> {
+            switch (m.getName()) {
+                case "name":
+                    return "corrupting-cpu";
+                case "description":
+                    return "the CPU, moving f(" + badX + ") by " + forwardUlps + " ULP and f'(" + badX + ")·dy by "
+                            + backwardUlps;
+                default:
+                    break;
+            }
+            if (m.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, m, args);
+            }
+            Object r;
+            try {
+                r = m.invoke(cpu, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            Class<?>[] p = m.getParameterTypes();
+            // forward(f, x, xo, y, yo, rows, cols) and backward(f, x, xo, dy, dyo, dx, dxo, rows, cols)
+            boolean forward = m.getName().equals("forward") && p.length == 7 && p[1] == float[].class;
+            boolean backward = m.getName().equals("backward") && p.length == 9 && p[1] == float[].class;
+            if (forward || backward) {
+                float[] x = (float[]) args[1];
+                int xo = (int) args[2];
+                float[] out = (float[]) args[forward ? 3 : 5];
+                int oo = (int) args[forward ? 4 : 6];
+                int n = (int) args[p.length - 2] * (int) args[p.length - 1];
+                for (int i = 0; i < n; i++) {
+                    if (Float.floatToRawIntBits(x[xo + i]) == bad) {
+                        out[oo + i] = move(out[oo + i], forward ? forwardUlps : backwardUlps);
+                    }
+                }
+            }
+            return r;
+        };
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+    }
+
+    /** v moved by ulps floats; a NaN becomes 0 (a backend that loses NaN). */
+    private static float move(float v, int ulps) {
+        return Float.isNaN(v) ? 0f : Float.intBitsToFloat(Float.floatToRawIntBits(v) + ulps);
+    }
+
+}
