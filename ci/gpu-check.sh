@@ -4,6 +4,8 @@
 # GPU-vs-CPU benchmark, from the folder that ci/prepare-gpu-check.sh filled (.device by default).
 # Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $OUT
 # (default ./gpu-results).
+# Every step has a time limit (T_* variables, seconds), so that one hang cannot spend the whole
+# device budget; a step that hits it shows exit code 124.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=${DEVICE_DIR:-.device}
@@ -23,30 +25,30 @@ echo "== nonlin info" | tee "$OUT/info.txt"
 $JAVA -cp "$CP" dev.nonlin.cli.Main info 2>&1 | tee -a "$OUT/info.txt"
 
 echo "== JUnit: the GPU suite"
-$JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
+timeout "${T_GPU_SUITE:-240}" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --include-tag gpu \
     --reports-dir "$OUT/junit-gpu" --details=summary --disable-banner 2>&1 | tail -60 | tee "$OUT/junit-gpu.txt"
 gpu_rc=${PIPESTATUS[0]}
 
 echo "== nonlin check --backend cuda"
-$JAVA -cp "$CP" dev.nonlin.cli.Main check --backend cuda 2>&1 | tee "$OUT/check.txt"
+timeout "${T_CHECK:-120}" $JAVA -cp "$CP" dev.nonlin.cli.Main check --backend cuda 2>&1 | tee "$OUT/check.txt"
 check_rc=${PIPESTATUS[0]}
 
 echo "== nonlin accuracy --backend cuda --exhaustive (every float input, reference on the device)"
-$JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --backend cuda --exhaustive --no-progress \
+timeout "${T_ACCURACY:-180}" $JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --backend cuda --exhaustive --no-progress \
     --csv "$OUT/accuracy-cuda.csv" 2>&1 | tee "$OUT/accuracy-cuda.txt"
 accuracy_rc=${PIPESTATUS[0]}
 
 echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
-$JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$OUT/bandwidth.csv" 2>&1 | tee "$OUT/bandwidth.txt"
+timeout "${T_BANDWIDTH:-120}" $JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$OUT/bandwidth.csv" 2>&1 | tee "$OUT/bandwidth.txt"
 
 echo "== nonlin bench --quick --calibrate: crossover per family (the jar's defaults are unmeasured until this runs)"
-$JAVA -Xmx8g -Dnonlin.crossover.file="$OUT/crossover.properties" -cp "$CP" dev.nonlin.cli.Main bench --quick \
+timeout "${T_BENCH:-120}" $JAVA -Xmx8g -Dnonlin.crossover.file="$OUT/crossover.properties" -cp "$CP" dev.nonlin.cli.Main bench --quick \
     --direction both --calibrate --no-progress --out "$OUT/bench" 2>&1 | tee "$OUT/bench.txt"
 cat "$OUT/crossover.properties" 2>/dev/null
 
 echo "== JUnit: everything else (CPU paths, CLI, kernel math on the host)"
-$JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
+timeout "${T_REST:-300}" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --exclude-tag gpu \
     --reports-dir "$OUT/junit-rest" --details=summary --disable-banner 2>&1 | tail -30 | tee "$OUT/junit-rest.txt"
 
