@@ -54,9 +54,11 @@ final class BenchCommand implements Callable<Integer> {
     static final String DEFAULT_FUNCTIONS = "relu,sigmoid,tanh,silu,gelu,gelu(approximate=tanh),mish,softmax";
     static final String QUICK_FUNCTIONS = "relu,gelu,softmax";
 
-    @Parameters(paramLabel = "FUNCTION", arity = "0..*", converter = SpecConverter.class,
+    // Strings, parsed in call(): picocli leaves a variable-arity positional that fails to convert
+    // "unmatched" and drops the converter's message, which says what is wrong with the spec.
+    @Parameters(paramLabel = "FUNCTION", arity = "0..*",
             description = "Functions to measure (default: " + DEFAULT_FUNCTIONS + "; with --quick: " + QUICK_FUNCTIONS + ").")
-    List<Activation> functions = new ArrayList<>();
+    List<String> functions = new ArrayList<>();
 
     @Option(names = "--quick", description = "About 20 seconds: fewer functions, sizes and repetitions, forward only.")
     boolean quick;
@@ -315,7 +317,14 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<Activation> functions(boolean gpu) {
-        LinkedHashSet<Activation> fs = new LinkedHashSet<>(functions);
+        LinkedHashSet<Activation> fs = new LinkedHashSet<>();
+        for (String spec : functions) {
+            try {
+                fs.add(Activation.parse(spec));
+            } catch (IllegalArgumentException e) {
+                throw new UserError("FUNCTION '" + spec + "': " + e.getMessage() + " (`nonlin list` shows the catalogue)");
+            }
+        }
         if (fs.isEmpty()) {
             for (String s : splitSpecs(quick ? QUICK_FUNCTIONS : DEFAULT_FUNCTIONS)) {
                 fs.add(Activation.parse(s));

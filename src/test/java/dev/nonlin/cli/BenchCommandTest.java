@@ -87,6 +87,13 @@ class BenchCommandTest {
     }
 
     @Test
+    void anUnknownFunctionIsNamedWithTheSpecsOwnMessage() {
+        Cli.Run r = Cli.run("bench", "relu", "nosuchfn", "--out", dir.toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().contains("FUNCTION 'nosuchfn'") && !r.err().contains("Unmatched"), r.toString());
+    }
+
+    @Test
     void preluIsRefusedWithAReason() {
         Cli.Run r = Cli.run("bench", "prelu", "--out", dir.toString());
         assertEquals(Main.BAD_INPUT, r.code(), r.toString());
