@@ -382,10 +382,7 @@ public final class Accuracy {
                     int o = r * cols;
                     Reference.forwardRow(f, x, o, buf.rowY, cols);
                     Reference.backwardRow(f, buf.rowY, buf.dy, o, buf.rowDx, cols);
-                    double l1 = 0;
-                    for (int j = 0; j < cols; j++) {
-                        l1 += Math.abs(buf.dy[o + j]);
-                    }
+                    double l1 = Ulp.rowDy(buf.dy, o, cols);
                     for (int j = 0; j < cols; j++) {
                         w.offer(Ulp.backwardUlps(buf.dx[o + j], buf.rowDx[j], l1), bt.first() + o + j, x[o + j],
                                 buf.dy[o + j]);

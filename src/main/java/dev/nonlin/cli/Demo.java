@@ -208,12 +208,7 @@ final class Demo {
             double[] exact = new double[cols];
             Reference.forwardRow(f, x, r * cols, yr, cols);
             Reference.backwardRow(f, yr, dy, r * cols, exact, cols);
-            // the contract's |dy| for a row-wise function is the row's Σ|dy_j|: the Jacobian mixes
-            // the row, so every dx_i carries rounding from every dy_j (README, "Numerics contract")
-            double rowDy = 0;
-            for (int c = 0; c < cols; c++) {
-                rowDy += Math.abs(dy[r * cols + c]);
-            }
+            double rowDy = Ulp.rowDy(dy, r * cols, cols);     // the contract's |dy| for a row
             Worst w = new Worst();
             for (int c = 0; c < cols; c++) {
                 int i = r * cols + c;

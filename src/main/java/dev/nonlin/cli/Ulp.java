@@ -53,6 +53,19 @@ public final class Ulp {
         return err <= slack ? 0 : (err - slack) / ulpOf(exact);
     }
 
+    /**
+     * The contract's |dy| for one row of a row-wise function (softmax, log_softmax): the row's
+     * Σ|dy_j|, because the Jacobian mixes the row and every dx_i carries rounding from every dy_j.
+     * Pass it as {@code dy} to {@link #backwardUlps} for each element of the row.
+     */
+    public static double rowDy(float[] dy, int offset, int cols) {
+        double l1 = 0;
+        for (int j = 0; j < cols; j++) {
+            l1 += Math.abs(dy[offset + j]);
+        }
+        return l1;
+    }
+
     /** Whether a forward error meets the contract. NaN never does. */
     public static boolean forwardOk(double ulps) {
         return ulps <= FORWARD_ULPS;

@@ -177,10 +177,7 @@ class CpuContractTest {
             b.backward(f, row, dy, dx);
             double[] exact = Contract.backwardRow(f, row, 0, dy, 0, row.length);
             // Jacobian rows mix the whole row, so the contract's |dy| is the row's L1 norm Σ|dy_j|.
-            double l1 = 0;
-            for (float v : dy) {
-                l1 += Math.abs(v);
-            }
+            double l1 = dev.nonlin.cli.Ulp.rowDy(dy, 0, dy.length);
             Worst w = new Worst();
             for (int i = 0; i < row.length; i++) {
                 w.offer(Contract.backwardUlps(dx[i], exact[i], l1), i, row[i], exact[i], dx[i]);
