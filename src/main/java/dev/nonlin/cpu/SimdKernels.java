@@ -221,10 +221,7 @@ final class SimdKernels implements Kernels {
 
     @Override
     public void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n) {
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += F.length()) {
-            leaky(loadF(x, xo + i), loadF(alpha, i)).intoArray(y, yo + i);
-        }
+        int i = preluForwardLoop(x, xo, alpha, y, yo, n);
         for (; i < n; i++) {
             y[yo + i] = (float) Scalar.forward(Kind.PRELU, alpha[i], 0, x[xo + i]);
         }
@@ -232,10 +229,7 @@ final class SimdKernels implements Kernels {
 
     @Override
     public void preluBackward(float[] x, int xo, float[] alpha, float[] dy, int dyo, float[] dx, int dxo, int n) {
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += F.length()) {
-            loadF(dy, dyo + i).mul(leakyPrime(loadF(x, xo + i), loadF(alpha, i))).intoArray(dx, dxo + i);
-        }
+        int i = preluBackwardLoop(x, xo, alpha, dy, dyo, dx, dxo, n);
         for (; i < n; i++) {
             dx[dxo + i] = (float) (dy[dyo + i] * Scalar.derivative(Kind.PRELU, alpha[i], 0, x[xo + i]));
         }
@@ -839,6 +833,26 @@ final class SimdKernels implements Kernels {
         FloatVector a = FloatVector.broadcast(F, slope);
         for (int end = F.loopBound(n); i < end; i += F.length()) {
             leaky(loadF(x, xo + i), a).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    // The per-channel PReLU loops live in methods of their own, as every other loop here does: with
+    // the scalar tail (Scalar.derivative's big switch) in the same method, C2 on JDK 25 (and JDK 17
+    // under load) stopped inlining leakyPrime and boxed a vector per iteration.
+    private static int preluForwardLoop(float[] x, int xo, float[] alpha, float[] y, int yo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            leaky(loadF(x, xo + i), loadF(alpha, i)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int preluBackwardLoop(float[] x, int xo, float[] alpha, float[] dy, int dyo, float[] dx, int dxo,
+                                         int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            loadF(dy, dyo + i).mul(leakyPrime(loadF(x, xo + i), loadF(alpha, i))).intoArray(dx, dxo + i);
         }
         return i;
     }
