@@ -518,9 +518,10 @@ final class SimdKernels implements Kernels {
      * </pre>
      * Φ(c) = ½·erfc(−c/√2) as in Erfc: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)), z = −c/√2, and
      * 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]). e^(−z²) is g, shared
-     * with the density. Erfc takes z² exactly (hi + lo, for erfc's own 1e-15 accuracy); here the
-     * argument −c²/2 is rounded, which moves g by ≤ 1e-13 relative at |c| = 40 and 1e-14 where
-     * GELU's float result is not yet 0 (|c| ≤ 14): invisible in float, and no second exp. The forward evaluates Φ at min(c, 40),
+     * with the density. c² is taken exactly (s + sl, one fma), as Erfc takes z²: rounded, it would
+     * move g by up to ~1e-14 relative where GELU's float result is not yet 0 (|c| ≤ 14); the
+     * correction costs no second exp.
+     * The forward evaluates Φ at min(c, 40),
      * where it is 1 in double, so that x = +∞ gives ∞·1. The degree-21 polynomial is written out
      * here, after the exp call, rather than in a helper of its own (rule 1), as even and odd
      * parts: two chains of half the latency.
@@ -533,7 +534,10 @@ final class SimdKernels implements Kernels {
         for (int end = FD.loopBound(n); i < end; i += FD.length()) {
             DoubleVector c = loadD(x, xo + i).max(-GELU_CLAMP).min(GELU_CLAMP);
             DoubleVector mv = loadD(m, mo + i).max(lov);
-            DoubleVector g = exp(c.mul(c).mul(-0.5));
+            // c² = s + sl exactly (sl from one fma), as Erfc takes z²: e^(−c²/2) = e^(−s/2)·(1 − sl/2)
+            DoubleVector s = c.mul(c);
+            DoubleVector sl = c.lanewise(FMA, c, s.neg());
+            DoubleVector g = exp(s.mul(-0.5)).mul(sl.lanewise(FMA, -0.5, 1.0));
             DoubleVector a = c.abs().mul(INV_SQRT2);
             DoubleVector t = a.sub(ERFC_K).div(a.add(ERFC_K));
             // P(t) = E(t²) + t·O(t²): two independent Horner chains of half the depth.
