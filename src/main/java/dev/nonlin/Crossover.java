@@ -7,10 +7,8 @@ import java.io.InputStream;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -101,7 +99,7 @@ public final class Crossover {
     // ------------------------------------------------------------------ loading
 
     /**
-     * The crossovers for the GPU called {@code device} (as {@link #write} recorded it): the
+     * The crossovers for the GPU called {@code device} (as the calibration file, {@link #text}, records it): the
      * jar's defaults, then the user's calibration file if it was measured on that device, then
      * the system property.
      *
@@ -275,14 +273,14 @@ public final class Crossover {
     }
 
     /**
-     * Writes measured crossovers for {@code device} to {@code file}, atomically (a reader sees the
-     * old file or the new one, never half of one).
+     * The calibration file's content for measured crossovers on {@code device}, in the format
+     * {@link #load} reads ({@code nonlin bench --calibrate} writes it, all or nothing).
      *
      * @param values one entry per family
      * @param note   a comment line: what was measured, and how
+     * @throws IllegalArgumentException when a family is missing or a value is negative
      */
-    public static void write(Path file, Map<Family, Long> values, String device, String date, String note)
-            throws IOException {
+    public static String text(Map<Family, Long> values, String device, String date, String note) {
         StringBuilder b = new StringBuilder();
         b.append("# nonlin: where Backends.auto() sends host arrays (elements; never = always the CPU).\n");
         b.append("# Written by `nonlin bench --calibrate`. ").append(note.replace('\n', ' ')).append('\n');
@@ -295,19 +293,7 @@ public final class Crossover {
             }
             b.append(f.key()).append('=').append(format(requireSize(v, f.key()))).append('\n');
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".crossover", ".tmp");
-        try {
-            Files.writeString(tmp, b, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        return b.toString();
     }
 
     private static String escape(String v) {

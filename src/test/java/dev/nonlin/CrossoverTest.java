@@ -82,7 +82,8 @@ class CrossoverTest {
         v.put(Family.PIECEWISE, Crossover.NEVER);
         v.put(Family.TRANSCENDENTAL, 1L << 17);
         v.put(Family.ROW_WISE, 3000L);
-        Crossover.write(file, v, "Test GPU (sm_90), 2 CPUs", "2026-11-29", "a test");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, Crossover.text(v, "Test GPU (sm_90), 2 CPUs", "2026-11-29", "a test"));
         String text = Files.readString(file);
         assertTrue(text.contains("transcendental=2^17"), text);
 
@@ -121,11 +122,11 @@ class CrossoverTest {
     }
 
     @Test
-    void writeRejectsMissingFamilies() {
+    void theFileTextRejectsMissingFamilies() {
         Map<Family, Long> v = new EnumMap<>(Family.class);
         v.put(Family.PIECEWISE, 1L);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Crossover.write(dir.resolve("c.properties"), v, "G", "d", "n"));
+                () -> Crossover.text(v, "G", "d", "n"));
         assertTrue(e.getMessage().contains("transcendental"), e.getMessage());
     }
 }

@@ -221,7 +221,9 @@ final class BenchCommand implements Callable<Integer> {
         java.nio.file.Path file = Crossover.userFile();
         String note = String.format(Locale.ROOT, "Sizes %s, cols %d, %s.",
                 sizes == null ? "default" : String.join(",", sizes), cols, machine());
-        Crossover.write(file, m, gpu.machineKey(), LocalDate.now().toString(), note);
+        String text = Crossover.text(m, gpu.machineKey(), LocalDate.now().toString(), note);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        AtomicFile.write(file, s -> s.write(text.getBytes(StandardCharsets.UTF_8)));
         o.printf("%ncalibrated for %s: %s%n", gpu.machineKey(),
                 m.entrySet().stream().map(e -> e.getKey().key() + "=" + Crossover.format(e.getValue()))
                         .collect(Collectors.joining(", ")));

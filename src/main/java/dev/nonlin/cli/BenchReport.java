@@ -98,11 +98,11 @@ final class BenchReport {
     }
 
     static String size(long n) {
-        return n > 0 && Long.bitCount(n) == 1 ? "2^" + Long.numberOfTrailingZeros(n) : Long.toString(n);
+        return Crossover.format(n);
     }
 
     static String crossoverText(Long c) {
-        return c == null ? "n/a" : c == Crossover.NEVER ? "never" : size(c);
+        return c == null ? "n/a" : Crossover.format(c);
     }
 
     // ------------------------------------------------------------------ the table

@@ -281,11 +281,6 @@ final class BenchSweep {
         return t;
     }
 
-    /** Cached limits, for the report: "arraycopy/true/1024" → seconds. */
-    Map<String, Double> limits() {
-        return limits;
-    }
-
     // ------------------------------------------------------------------ timing
 
     /** Seconds per call by the wall clock (host-array calls return with their output in place). */

@@ -5,7 +5,6 @@ import dev.nonlin.Activations;
 import dev.nonlin.Backend;
 import dev.nonlin.Backends;
 import dev.nonlin.Tensor;
-import jcuda.driver.JCudaDriver;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -37,11 +36,8 @@ public final class DeviceBandwidth {
                 n * 4.0 / (1L << 30));
         StringBuilder out = new StringBuilder("function,direction,path,n,seconds,GB_per_s,fraction_of_copy\n");
         try (Tensor x = gpu.allocate(1, n); Tensor y = gpu.allocate(1, n); Tensor dy = gpu.allocate(1, n)) {
-            CudaTensor cx = (CudaTensor) x;
-            CudaTensor cy = (CudaTensor) y;
             double copy = median(7, () -> {
-                gpu.dev.makeCurrent();
-                Cuda.call("cuMemcpyDtoD", () -> JCudaDriver.cuMemcpyDtoD(cy.ptr, cx.ptr, n * 4));
+                gpu.copy(x, y);
                 gpu.synchronize();
             });
             double copyGBs = 8.0 * n / copy / 1e9;
@@ -85,34 +81,13 @@ public final class DeviceBandwidth {
         for (int i = 0; i < m; i++) {
             hx[i] = (i % 2001 - 1000) / 100f;
         }
-        // the PCIe limit: pinned copies of the same size, each direction alone
+        // the PCIe limit: pinned copies of the same size, both directions at once, as the
+        // pipeline overlaps them (CudaBackend.pinnedLinkSeconds, what `nonlin bench` uses too)
         long bytes = (long) m * Float.BYTES;
-        jcuda.Pointer pinned = new jcuda.Pointer();
-        double h2d;
-        double d2h;
-        try (Tensor dev = gpu.allocate(1, m)) {
-            CudaTensor cd = (CudaTensor) dev;
-            gpu.dev.makeCurrent();
-            Cuda.call("cuMemAllocHost", () -> JCudaDriver.cuMemAllocHost(pinned, bytes));
-            try {
-                h2d = median(5, () -> {
-                    gpu.dev.makeCurrent();
-                    Cuda.call("cuMemcpyHtoD", () -> JCudaDriver.cuMemcpyHtoD(cd.ptr, pinned, bytes));
-                });
-                d2h = median(5, () -> {
-                    gpu.dev.makeCurrent();
-                    Cuda.call("cuMemcpyDtoH", () -> JCudaDriver.cuMemcpyDtoH(pinned, cd.ptr, bytes));
-                });
-            } finally {
-                JCudaDriver.cuMemFreeHost(pinned);
-            }
-        }
-        // both directions overlapped, the host path can at best take the slower of the two
-        double limit = Math.max(h2d, d2h);
-        System.out.printf(Locale.ROOT, "pinned copies 2^26 floats: host→device %.1f GB/s, device→host %.1f GB/s%n",
-                bytes / h2d / 1e9, bytes / d2h / 1e9);
-        out.append(String.format(Locale.ROOT, "pinned_h2d,,copy,%d,%.6e,%.1f,%n", m, h2d, bytes / h2d / 1e9));
-        out.append(String.format(Locale.ROOT, "pinned_d2h,,copy,%d,%.6e,%.1f,%n", m, d2h, bytes / d2h / 1e9));
+        double limit = gpu.pinnedLinkSeconds(m, m, 5);
+        System.out.printf(Locale.ROOT, "pinned copies 2^26 floats, both directions at once: %.1f GB/s each way%n",
+                bytes / limit / 1e9);
+        out.append(String.format(Locale.ROOT, "pinned_link,,copy,%d,%.6e,%.1f,%n", m, limit, bytes / limit / 1e9));
         Backend cpu = Backends.cpu();
         for (String spec : new String[] {"relu", "gelu", "softmax"}) {
             Activation f = Activation.parse(spec);
