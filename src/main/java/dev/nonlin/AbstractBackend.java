@@ -62,6 +62,21 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void lossBackwardTensor(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz);
 
+    /** Shapes checked; m, n, k > 0 (an empty product with k = 0 is handled here). */
+    protected abstract void matmulTensor(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta,
+                                         Tensor c);
+
+    protected abstract void biasActivationForwardTensor(Activation f, Tensor z, Tensor bias, Tensor y);
+
+    protected abstract void biasActivationBackwardTensor(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz,
+                                                         Tensor dBias);
+
+    /** w.size() > 0; m and v are present exactly as the rule needs. */
+    protected abstract void optimizerStepTensor(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v);
+
+    /** c = beta·c over the whole tensor (beta = 0 writes zeros): matmul with k = 0. */
+    protected abstract void scaleTensor(float beta, Tensor c);
+
     // ------------------------------------------------------------------ host arrays
 
     @Override
@@ -375,6 +390,156 @@ public abstract class AbstractBackend implements Backend {
             }
         }
         return emptyLoss(loss);
+    }
+
+    // ------------------------------------------------------------------ dense layers and training
+
+    @Override
+    public final void matmul(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c) {
+        own("a", a);
+        own("b", b);
+        own("c", c);
+        transpose("ta", ta);
+        transpose("tb", tb);
+        long m = ta.rows(a);
+        long k = ta.cols(a);
+        if (tb.rows(b) != k) {
+            throw new IllegalArgumentException("op(a) is " + m + " × " + k + " (a is " + a.rows() + " × " + a.cols()
+                    + ", " + ta + ") but op(b) is " + tb.rows(b) + " × " + tb.cols(b) + " (b is " + b.rows() + " × "
+                    + b.cols() + ", " + tb + "): the inner dimensions must agree");
+        }
+        long n = tb.cols(b);
+        if (c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("c is " + c.rows() + " × " + c.cols() + " but op(a)·op(b) is " + m
+                    + " × " + n);
+        }
+        if (c == a || c == b) {
+            throw new IllegalArgumentException("c must be a tensor of its own, not " + (c == a ? "a" : "b"));
+        }
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("matmul dimensions must each fit in an int: m = " + m + ", n = " + n
+                    + ", k = " + k);
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            scaleTensor(beta, c);
+            return;
+        }
+        matmulTensor(a, ta, b, tb, alpha, beta, c);
+    }
+
+    @Override
+    public final void biasActivationForward(Activation f, Tensor z, Tensor bias, Tensor y) {
+        elementwise(f);
+        own("z", z);
+        own("bias", bias);
+        own("y", y);
+        sameShape("z", z, "y", y);
+        bias(bias, z);
+        if (bias == y) {
+            throw new IllegalArgumentException("y must not be bias");
+        }
+        if (z.size() > 0) {
+            biasActivationForwardTensor(f, z, bias, y);
+        }
+    }
+
+    @Override
+    public final void biasActivationBackward(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz,
+                                             Tensor dBias) {
+        elementwise(f);
+        own("z", z);
+        own("bias", bias);
+        own("dy", dy);
+        own("dz", dz);
+        own("dBias", dBias);
+        sameShape("z", z, "dy", dy);
+        sameShape("z", z, "dz", dz);
+        bias(bias, z);
+        if (dBias.size() != z.cols()) {
+            throw new IllegalArgumentException("dBias.size() (" + dBias.size() + ") must equal z.cols() ("
+                    + z.cols() + ")");
+        }
+        if (dBias == z || dBias == bias || dBias == dy || dBias == dz || dz == bias || dz == z) {
+            throw new IllegalArgumentException("dBias must be a tensor of its own, and dz must not be z or bias"
+                    + " (dz may be dy)");
+        }
+        if (z.size() == 0) {
+            scaleTensor(0f, dBias);
+            return;
+        }
+        biasActivationBackwardTensor(f, z, bias, dy, dz, dBias);
+    }
+
+    @Override
+    public final void optimizerStep(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v) {
+        if (rule == null) {
+            throw new IllegalArgumentException("rule (the optimizer) must not be null");
+        }
+        if (step < 1) {
+            throw new IllegalArgumentException("step must be >= 1 (the first step is 1), got " + step);
+        }
+        own("w", w);
+        own("g", g);
+        sameShape("w", w, "g", g);
+        int states = rule.stateTensors();
+        state(rule, "m", m, states >= 1, w);
+        state(rule, "v", v, states >= 2, w);
+        Tensor[] all = {w, g, m, v};
+        String[] names = {"w", "g", "m", "v"};
+        for (int i = 0; i < all.length; i++) {
+            for (int j = i + 1; j < all.length; j++) {
+                if (all[i] != null && all[i] == all[j]) {
+                    throw new IllegalArgumentException(names[j] + " must not be " + names[i]
+                            + ": w, g and the state tensors must be distinct tensors");
+                }
+            }
+        }
+        if (w.size() > 0) {
+            optimizerStepTensor(rule, step, w, g, m, v);
+        }
+    }
+
+    private void state(Optimizer rule, String name, Tensor t, boolean needed, Tensor w) {
+        if (!needed) {
+            if (t != null) {
+                throw new IllegalArgumentException(name + " must be null: " + rule + " keeps " + rule.stateTensors()
+                        + " state tensor(s)");
+            }
+            return;
+        }
+        if (t == null) {
+            throw new IllegalArgumentException(name + " must not be null: " + rule + " keeps " + rule.stateTensors()
+                    + " state tensor(s)");
+        }
+        own(name, t);
+        sameShape("w", w, name, t);
+    }
+
+    private static void transpose(String name, Transpose t) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " must be Transpose.N or Transpose.T, got null");
+        }
+    }
+
+    private static void elementwise(Activation f) {
+        if (f == null) {
+            throw new IllegalArgumentException("f (the activation) must not be null");
+        }
+        if (f.kind().rowWise() || f.kind() == Activation.Kind.PRELU) {
+            throw new IllegalArgumentException(f + " is not elementwise with fixed parameters, so it cannot be fused"
+                    + " into the bias epilogue: run biasActivationForward(identity, ...) and then "
+                    + (f.kind() == Activation.Kind.PRELU ? "preluForward" : "forward(" + f + ", ...)"));
+        }
+    }
+
+    private static void bias(Tensor bias, Tensor z) {
+        if (bias.size() != z.cols()) {
+            throw new IllegalArgumentException("bias.size() (" + bias.size() + ") must equal z.cols() (" + z.cols()
+                    + "): one bias per column");
+        }
     }
 
     // ------------------------------------------------------------------ checks

@@ -210,4 +210,24 @@ final class AutoBackend implements Backend {
     public void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
         owner(z).lossBackward(loss, z, target, dLoss, dz);
     }
+
+    @Override
+    public void matmul(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c) {
+        owner(c).matmul(a, ta, b, tb, alpha, beta, c);
+    }
+
+    @Override
+    public void biasActivationForward(Activation f, Tensor z, Tensor bias, Tensor y) {
+        owner(z).biasActivationForward(f, z, bias, y);
+    }
+
+    @Override
+    public void biasActivationBackward(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz, Tensor dBias) {
+        owner(z).biasActivationBackward(f, z, bias, dy, dz, dBias);
+    }
+
+    @Override
+    public void optimizerStep(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v) {
+        owner(w).optimizerStep(rule, step, w, g, m, v);
+    }
 }

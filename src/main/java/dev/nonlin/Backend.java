@@ -263,6 +263,62 @@ public interface Backend {
      */
     void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz);
 
+    // ------------------------------------------------------------------ dense layers and training
+
+    /**
+     * {@code c = alpha·op(a)·op(b) + beta·c}, BLAS's SGEMM on row-major tensors: op(a) is
+     * {@code m × k}, op(b) is {@code k × n}, c is {@code m × n}. With {@code beta = 0}, c's old
+     * contents are not read (a NaN there does not leak), as in BLAS. Products are accumulated in
+     * float; each element of c is computed in one fixed order, so a backend gives the same result
+     * on every run and thread count (two backends may differ by rounding: the bound is
+     * {@code k·2⁻²³·Σ|a||b|}, and the tests hold each backend to a float64 reference).
+     *
+     * @param a  not modified; must not be c
+     * @param b  not modified; must not be c
+     * @param c  modified
+     */
+    void matmul(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c);
+
+    /** {@code c = op(a)·op(b)}. */
+    default void matmul(Tensor a, Transpose ta, Tensor b, Transpose tb, Tensor c) {
+        matmul(a, ta, b, tb, 1f, 0f, c);
+    }
+
+    /**
+     * The dense layer's fused epilogue: {@code y = f(z + bias)}, bias broadcast over rows
+     * ({@code z + bias} rounded to float, then f under the usual contract). On CUDA it is one
+     * kernel after the GEMM that wrote z, so z + bias is never stored.
+     *
+     * @param f    an elementwise activation (not softmax/log_softmax, not prelu with its learned α:
+     *             run those as {@code biasActivationForward(identity)} then their own call)
+     * @param z    {@code rows × cols}, typically {@code x·W}; not modified unless {@code y == z}
+     * @param bias {@code cols} elements (any shape); not modified
+     * @param y    same shape as z; may be z
+     */
+    void biasActivationForward(Activation f, Tensor z, Tensor bias, Tensor y);
+
+    /**
+     * Backward of {@link #biasActivationForward}: {@code dz = dy · f'(z + bias)}, and
+     * {@code dBias[c] = Σ_rows dz[r, c]} summed in double over fixed blocks of rows, so the same
+     * on every run, thread count and grid.
+     *
+     * @param dz     same shape as z; may be dy; overwritten
+     * @param dBias  {@code cols} elements, a tensor of its own; overwritten (not accumulated into)
+     */
+    void biasActivationBackward(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz, Tensor dBias);
+
+    /**
+     * One step of {@code rule} on parameter w with gradient g, in place, where the tensors live.
+     *
+     * @param step  t, counting from 1 (Adam's bias correction)
+     * @param w     the parameter; modified
+     * @param g     its gradient, same shape; not modified
+     * @param m     first state tensor (SGD's velocity, Adam's first moment), same shape, zero at
+     *              step 1; modified. Null when {@code rule.stateTensors() == 0}.
+     * @param v     second state tensor (Adam's second moment); null unless {@code rule.stateTensors() == 2}
+     */
+    void optimizerStep(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v);
+
     private static void requireNonNull(String name, float[] a) {
         if (a == null) {
             throw new IllegalArgumentException(name + " must not be null");

@@ -6,7 +6,9 @@ import dev.nonlin.Activation.Kind;
 import dev.nonlin.BackendUnavailableException;
 import dev.nonlin.IntTensor;
 import dev.nonlin.Loss;
+import dev.nonlin.Optimizer;
 import dev.nonlin.Tensor;
+import dev.nonlin.Transpose;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -423,6 +425,109 @@ public final class CpuBackend extends AbstractBackend {
     @Override
     protected void preluBackwardTensor(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
         preluBackward(a(x), 0, a(alpha), a(dy), 0, a(dx), 0, a(dAlpha), (int) x.rows(), (int) x.cols());
+    }
+
+    // ------------------------------------------------------------------ dense layers and training
+
+    @Override
+    protected void matmulTensor(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c) {
+        int m = (int) c.rows();
+        int n = (int) c.cols();
+        int k = (int) ta.cols(a);
+        float[] av = a(a);
+        float[] bv = a(b);
+        float[] cv = a(c);
+        boolean tA = ta == Transpose.T;
+        boolean tB = tb == Transpose.T;
+        // work ≈ 2mnk flops; the per-row split keeps each element's k-order fixed
+        forEachRows(m, n, Math.max(1, Math.min(k, 1 << 16)), (i0, i1) ->
+                Gemm.rows(tA, tB, m, n, k, alpha, av, bv, beta, cv, i0, i1, new float[n]));
+    }
+
+    @Override
+    protected void scaleTensor(float beta, Tensor c) {
+        float[] cv = a(c);
+        if (beta == 0f) {
+            java.util.Arrays.fill(cv, 0f);
+        } else {
+            for (int i = 0; i < cv.length; i++) {
+                cv[i] *= beta;
+            }
+        }
+    }
+
+    @Override
+    protected void biasActivationForwardTensor(Activation f, Tensor z, Tensor bias, Tensor y) {
+        Kind k = f.kind();
+        int rows = (int) z.rows();
+        int cols = (int) z.cols();
+        float[] zv = a(z);
+        float[] bv = a(bias);
+        float[] yv = a(y);
+        double p0 = f.p0();
+        double p1 = f.p1();
+        forEachRows(rows, cols, cost(k), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = r * cols;
+                for (int c = 0; c < cols; c++) {
+                    yv[o + c] = zv[o + c] + bv[c];    // z + bias rounded to float, as the CUDA epilogue does
+                }
+                kernels.forward(k, p0, p1, yv, o, yv, o, cols);
+            }
+        });
+    }
+
+    @Override
+    protected void biasActivationBackwardTensor(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz,
+                                                Tensor dBias) {
+        Kind k = f.kind();
+        int rows = (int) z.rows();
+        int cols = (int) z.cols();
+        float[] zv = a(z);
+        float[] bv = a(bias);
+        float[] dyv = a(dy);
+        float[] dzv = a(dz);
+        double p0 = f.p0();
+        double p1 = f.p1();
+        int rowsPerBlock = Math.max(1, REDUCE_BLOCK / cols);
+        int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        double[][] partial = new double[blocks][];
+        forEachBlock(blocks, (long) rows * cols * cost(k), b -> {
+            double[] s = new double[cols];
+            float[] h = new float[cols];
+            int r1 = Math.min(rows, (b + 1) * rowsPerBlock);
+            for (int r = b * rowsPerBlock; r < r1; r++) {
+                int o = r * cols;
+                for (int c = 0; c < cols; c++) {
+                    h[c] = zv[o + c] + bv[c];
+                }
+                kernels.backward(k, p0, p1, h, 0, dyv, o, dzv, o, cols);
+                for (int c = 0; c < cols; c++) {
+                    s[c] += dzv[o + c];
+                }
+            }
+            partial[b] = s;
+        });
+        double[] sum = new double[cols];
+        for (double[] p : partial) {
+            for (int c = 0; c < cols; c++) {
+                sum[c] += p[c];
+            }
+        }
+        float[] db = a(dBias);
+        for (int c = 0; c < cols; c++) {
+            db[c] = (float) sum[c];
+        }
+    }
+
+    @Override
+    protected void optimizerStepTensor(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v) {
+        float[] wv = a(w);
+        float[] gv = a(g);
+        float[] mv = m == null ? null : a(m);
+        float[] vv = v == null ? null : a(v);
+        forEach(wv.length, rule.kind() == Optimizer.Kind.ADAM ? 4 : 1,
+                (i0, i1) -> OptimizerMath.step(rule, step, wv, gv, mv, vv, i0, i1));
     }
 
     private static float[] a(Tensor t) {

@@ -5,7 +5,9 @@ import dev.nonlin.Activation;
 import dev.nonlin.Backend;
 import dev.nonlin.IntTensor;
 import dev.nonlin.Loss;
+import dev.nonlin.Optimizer;
 import dev.nonlin.Tensor;
+import dev.nonlin.Transpose;
 import dev.nonlin.cpu.CpuBackend;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
@@ -786,5 +788,35 @@ public final class CudaBackend extends AbstractBackend {
         CUfunction fn = dev.function(kernel);
         Cuda.call("cuLaunchKernel " + kernel, () -> JCudaDriver.cuLaunchKernel(fn, blocks, 1, 1, threads, 1, 1,
                 sharedBytes, s, params, null));
+    }
+
+    // ------------------------------------------------------------------ dense layers and training
+    // INTERIM (session 3): the CUDA kernels for these are being written on a branch; until they
+    // land these throw, and nothing on main calls them on CUDA.
+
+    @Override
+    protected void matmulTensor(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c) {
+        throw new UnsupportedOperationException("matmul on CUDA is not implemented yet");
+    }
+
+    @Override
+    protected void scaleTensor(float beta, Tensor c) {
+        throw new UnsupportedOperationException("scale on CUDA is not implemented yet");
+    }
+
+    @Override
+    protected void biasActivationForwardTensor(Activation f, Tensor z, Tensor bias, Tensor y) {
+        throw new UnsupportedOperationException("biasActivationForward on CUDA is not implemented yet");
+    }
+
+    @Override
+    protected void biasActivationBackwardTensor(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz,
+                                                Tensor dBias) {
+        throw new UnsupportedOperationException("biasActivationBackward on CUDA is not implemented yet");
+    }
+
+    @Override
+    protected void optimizerStepTensor(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v) {
+        throw new UnsupportedOperationException("optimizerStep on CUDA is not implemented yet");
     }
 }
