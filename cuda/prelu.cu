@@ -79,13 +79,7 @@ extern "C" __global__ void prelu_dalpha_channels_partial_f32(const float* x, con
 
 extern "C" __global__ void prelu_dalpha_channels_finish_f32(const double* partial, float* dalpha, long long chunks,
                                                             long long cols) {
-    for (long long c = nonlin::grid_start(); c < cols; c += nonlin::grid_stride()) {
-        double s = 0.0;
-        for (long long k = 0; k < chunks; k++) {
-            s += partial[k * cols + c];
-        }
-        dalpha[c] = (float) s;
-    }
+    nonlin::column_sums_finish(partial, dalpha, chunks, cols);
 }
 
 extern "C" __global__ void prelu_dalpha_single_partial_f32(const float* x, const float* dy, double* partial,

@@ -108,6 +108,23 @@ __device__ __forceinline__ double block_tree_sum(double v, double* smem) {
     return r;
 }
 
+/**
+ * The second stage of a column sum: out[c] = (float) Σ_k partial[k·cols + c] for c in [0, cols),
+ * k = 0, 1, ..., chunks − 1 in order, in double. One thread per column (grid-stride), so the order
+ * never depends on the grid. PReLU's dα (prelu.cu) and the dense layer's dBias (dense.cu) finish
+ * with it; their first stages write one double per (chunk of rows, column).
+ */
+__device__ __forceinline__ void column_sums_finish(const double* partial, float* out, long long chunks,
+                                                   long long cols) {
+    for (long long c = grid_start(); c < cols; c += grid_stride()) {
+        double s = 0.0;
+        for (long long k = 0; k < chunks; k++) {
+            s += partial[k * cols + c];
+        }
+        out[c] = (float) s;
+    }
+}
+
 }  // namespace nonlin
 
 #endif  // NONLIN_KERNELS_CUH

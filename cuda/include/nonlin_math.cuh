@@ -1,5 +1,5 @@
 // nonlin_math.cuh: the per-function math of the CUDA kernels, one __host__ __device__ functor
-// per activation. The kernels (cuda/pointwise.cu, cuda/prelu.cu, cuda/softmax.cu) include it,
+// per activation. The kernels (cuda/pointwise.cu, prelu.cu, softmax.cu, losses.cu, dense.cu) include it,
 // and so does the host test driver (cuda/test/host_driver.cpp, built with g++ by
 // KernelMathHostTest), so CI checks every formula the GPU runs without a GPU (DESIGN.md §4.2).
 //
@@ -826,6 +826,72 @@ __host__ __device__ inline double nonlin_loss_gradient(LossOp op, double p0, dou
         default: return NAN;
     }
 #undef NL_CASE_LOSS_GRAD
+}
+
+// ------------------------------------------------------------------ optimizers
+//
+// One step of dev.nonlin.Optimizer's rules for one element, the twin of
+// dev.nonlin.cpu.OptimizerMath (formulas in the Javadoc of Optimizer.Sgd and Optimizer.Adam).
+// Unlike the activations, this is FLOAT arithmetic, one rounding per operation, in Java's order,
+// so that the CPU and CUDA backends agree to the bit: every multiply and add goes through
+// fmul_rn/fadd_rn, which are __fmul_rn/__fadd_rn on the device. Those intrinsics are what stop
+// nvcc from contracting m·b + c into one fma (it does so by default, and a contracted step
+// differs from Java's in the last bit); division and square root are IEEE (__fdiv_rn,
+// __fsqrt_rn), as Java's are. On the host the helpers are the plain operators, and the host
+// builds pass -ffp-contract=off so that g++ keeps them apart too.
+// Adam's bias corrections c1 = 1 − β₁ᵗ and c2 = 1 − β₂ᵗ come from the host, computed once per
+// step in double and rounded to float, exactly as OptimizerMath computes them.
+
+#if defined(__CUDA_ARCH__)
+NL_HD float fmul_rn(float a, float b) { return __fmul_rn(a, b); }
+NL_HD float fadd_rn(float a, float b) { return __fadd_rn(a, b); }
+NL_HD float fsub_rn(float a, float b) { return __fsub_rn(a, b); }
+NL_HD float fdiv_rn(float a, float b) { return __fdiv_rn(a, b); }
+NL_HD float fsqrt_rn(float a) { return __fsqrt_rn(a); }
+#else
+NL_HD float fmul_rn(float a, float b) { return a * b; }
+NL_HD float fadd_rn(float a, float b) { return a + b; }
+NL_HD float fsub_rn(float a, float b) { return a - b; }
+NL_HD float fdiv_rn(float a, float b) { return a / b; }
+/** sqrtf is correctly rounded (IEEE 754), and so is Java's (float) Math.sqrt(float): 53 ≥ 2·24 + 2. */
+NL_HD float fsqrt_rn(float a) { return sqrtf(a); }
+#endif
+
+/** g + λ·w, or g itself when λ = 0 (so that an infinite w cannot turn 0·w into NaN). */
+NL_HD float decayed_gradient(float g, float w, float weight_decay) {
+    return weight_decay == 0.0f ? g : fadd_rn(g, fmul_rn(weight_decay, w));
+}
+
+/**
+ * SGD with heavy-ball momentum μ and L2 decay λ (PyTorch's SGD, dampening 0, not Nesterov):
+ *   g ← g + λ·w;  v ← μ·v + g (only with a velocity m);  w ← w − lr·v
+ * m: the velocity, or null without momentum (μ = 0: then it is neither read nor written).
+ */
+NL_HD void sgd_update(float& w, float g, float* m, float lr, float momentum, float weight_decay) {
+    float gi = decayed_gradient(g, w, weight_decay);
+    if (m != nullptr) {
+        gi = fadd_rn(fmul_rn(momentum, *m), gi);
+        *m = gi;
+    }
+    w = fsub_rn(w, fmul_rn(lr, gi));
+}
+
+/**
+ * Adam (Kingma & Ba 2015), PyTorch's form with L2 decay λ:
+ *   g ← g + λ·w
+ *   m ← β₁·m + (1 − β₁)·g
+ *   v ← β₂·v + (1 − β₂)·g²
+ *   w ← w − lr · (m / c1) / (√(v / c2) + ε),   c1 = 1 − β₁ᵗ, c2 = 1 − β₂ᵗ (from the host)
+ */
+NL_HD void adam_update(float& w, float g, float& m, float& v, float lr, float beta1, float beta2, float eps,
+                       float weight_decay, float c1, float c2) {
+    float gi = decayed_gradient(g, w, weight_decay);
+    float mi = fadd_rn(fmul_rn(beta1, m), fmul_rn(fsub_rn(1.0f, beta1), gi));
+    float vi = fadd_rn(fmul_rn(beta2, v), fmul_rn(fsub_rn(1.0f, beta2), fmul_rn(gi, gi)));
+    m = mi;
+    v = vi;
+    float denom = fadd_rn(fsqrt_rn(fdiv_rn(vi, c2)), eps);
+    w = fsub_rn(w, fmul_rn(lr, fdiv_rn(fdiv_rn(mi, c1), denom)));
 }
 
 }  // namespace nonlin

@@ -9,6 +9,9 @@
 //     around a slot exchange (all 32 lanes must take part, as FULL_MASK promises);
 //   - emu::launch(kernel, grid, block, args...) runs the grid and returns when it is done; the
 //     CUDA threads are a pool of OS threads, reused across blocks and launches.
+//   - grids and blocks are 1-D (the .y and .z of blockIdx, threadIdx, blockDim and gridDim stay
+//     0): our kernels, the SGEMM included (dense.cu loops over its tiles), use x only;
+//   - __launch_bounds__ is a register budget for ptxas and means nothing here.
 // Build: g++ -std=c++20 -pthread (std::barrier).
 #ifndef NONLIN_CUDA_HOST_EMU_H
 #define NONLIN_CUDA_HOST_EMU_H
@@ -28,6 +31,7 @@
 #define __global__
 #define __forceinline__ inline
 #define __shared__ static
+#define __launch_bounds__(...)
 
 struct emu_uint3 {
     unsigned x = 0, y = 0, z = 0;

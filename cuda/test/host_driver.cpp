@@ -35,6 +35,7 @@
 //       line as 8 hex digits
 #include "nonlin_math.cuh"
 #include "nonlin_accuracy.cuh"
+#include "host_io.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -42,6 +43,10 @@
 #include <cstring>
 #include <vector>
 
+using hostio::at;
+using hostio::bits_to_float;
+using hostio::read_all;
+using hostio::write_all;
 using nonlin::Op;
 
 namespace {
@@ -49,42 +54,6 @@ namespace {
 int fail(const char* what) {
     std::fprintf(stderr, "host_driver: %s\n", what);
     return 2;
-}
-
-bool read_all(const char* path, std::vector<unsigned char>& bytes) {
-    FILE* f = std::fopen(path, "rb");
-    if (!f) {
-        return false;
-    }
-    unsigned char buf[1 << 16];
-    size_t got;
-    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) {
-        bytes.insert(bytes.end(), buf, buf + got);
-    }
-    std::fclose(f);
-    return true;
-}
-
-bool write_all(const char* path, const std::vector<float>& v) {
-    FILE* f = std::fopen(path, "wb");
-    if (!f) {
-        return false;
-    }
-    size_t put = std::fwrite(v.data(), sizeof(float), v.size(), f);
-    return std::fclose(f) == 0 && put == v.size();
-}
-
-float bits_to_float(const char* hex) {
-    uint32_t u = (uint32_t) std::strtoul(hex, nullptr, 16);
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-float at(const std::vector<unsigned char>& b, size_t i) {
-    float f;
-    std::memcpy(&f, b.data() + 4 * i, sizeof f);
-    return f;
 }
 
 int ops() {
@@ -105,15 +74,6 @@ int erfcx() {
         std::printf("%016llx\n", (unsigned long long) u);
     }
     return 0;
-}
-
-bool write_doubles(const char* path, const std::vector<double>& v) {
-    FILE* f = std::fopen(path, "wb");
-    if (!f) {
-        return false;
-    }
-    size_t put = std::fwrite(v.data(), sizeof(double), v.size(), f);
-    return std::fclose(f) == 0 && put == v.size();
 }
 
 int loss_ops() {
@@ -137,7 +97,7 @@ int loss(nonlin::LossOp op, float p0, const char* in, const char* out) {
         r[2 * i] = nonlin::nonlin_loss_term(op, p0, z, t);
         r[2 * i + 1] = nonlin::nonlin_loss_gradient(op, p0, z, t);
     }
-    return write_doubles(out, r) ? 0 : fail("cannot write the loss output");
+    return write_all(out, r) ? 0 : fail("cannot write the loss output");
 }
 
 /** One cross-entropy row through losses.cu's passes, sequentially. */
@@ -188,7 +148,7 @@ int ce(long long ignore, float eps, const char* in, const char* out) {
             r.push_back(nonlin::ce_gradient(z[i], m, k, rr, i == target, i == target && ztm == 0.0, eps, (double) cols));
         }
     }
-    return write_doubles(out, r) ? 0 : fail("cannot write the ce output");
+    return write_all(out, r) ? 0 : fail("cannot write the ce output");
 }
 
 int pointwise(Op op, float p0, float p1, const char* in, const char* out) {
@@ -315,12 +275,7 @@ int ulp(const char* in, const char* out) {
         r[2 * i] = nonlin::ulp_error(got, exact);
         r[2 * i + 1] = nonlin::backward_ulp_error(got, exact, dy);
     }
-    FILE* f = std::fopen(out, "wb");
-    if (!f) {
-        return fail("cannot write the ulp output");
-    }
-    size_t put = std::fwrite(r.data(), sizeof(double), r.size(), f);
-    return std::fclose(f) == 0 && put == r.size() ? 0 : fail("cannot write the ulp output");
+    return write_all(out, r) ? 0 : fail("cannot write the ulp output");
 }
 
 int dy(const char* seed_hex, long long start, long long n) {

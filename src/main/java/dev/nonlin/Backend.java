@@ -242,8 +242,8 @@ public interface Backend {
      * tensor of one element, as a float. The loss stays where the data is (on CUDA it is not copied
      * back), so a training loop can keep it there and read it every N steps
      * ({@code lossOut.toArray()[0]}); returning a float would force a device-to-host copy on every
-     * step. (On CUDA, freeing the reduction's scratch memory still waits for the kernels, as
-     * PReLU's dα does; a cached scratch buffer would remove that wait.)
+     * step. (On CUDA the reduction's partial sums go to a scratch buffer that the backend keeps,
+     * so the call only launches kernels: nothing waits for the GPU.)
      */
     void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut);
 

@@ -15,11 +15,13 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.concurrent.Callable;
 
-/** {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), threads and every backend. */
+/** {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), threads, every backend and CUDA's SGEMM. */
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Show the Java runtime, whether the CPU SIMD path is on (and its width, or why not), "
-                + "the threads, and every backend with its availability or the reason it is unavailable.",
-                "Set NONLIN_BACKEND or -Dnonlin.backend to auto|cpu|cuda to force a choice."})
+                + "the threads, every backend with its availability or the reason it is unavailable, and the "
+                + "SGEMM that CUDA's matmul runs (cuBLAS or nonlin's tiled kernel, and why).",
+                "Set NONLIN_BACKEND or -Dnonlin.backend to auto|cpu|cuda to force a choice, and "
+                + "-Dnonlin.cuda.gemm to auto|cublas|nonlin to force the CUDA SGEMM."})
 final class InfoCommand implements Callable<Integer> {
 
     @Mixin
@@ -72,6 +74,7 @@ final class InfoCommand implements Callable<Integer> {
             if (gpu.brokenReason() != null) {
                 line(out, "gpu", "out of service: " + gpu.brokenReason());
             }
+            line(out, "gemm", gemm(gpu));
             dev.nonlin.Crossover c = Backends.crossover();
             if (c != null) {
                 for (dev.nonlin.Activation.Family f : dev.nonlin.Activation.Family.values()) {
@@ -81,6 +84,7 @@ final class InfoCommand implements Callable<Integer> {
             }
         } else {
             line(out, "gpu", "none usable: " + CudaSupport.unavailabilityCause());
+            line(out, "gemm", "CUDA path not probed: CUDA is unusable (matmul runs on the CPU)");
             line(out, "crossover", "none: without a GPU, auto runs everything on the CPU");
         }
         out.println("backends:");
@@ -90,6 +94,15 @@ final class InfoCommand implements Callable<Integer> {
         }
         out.flush();
         return Main.OK;
+    }
+
+    /** The CUDA matmul path and why (probing cuBLAS if nothing has yet); a bad -D value is said, not thrown. */
+    private static String gemm(CudaBackend gpu) {
+        try {
+            return gpu.gemmDescription();
+        } catch (RuntimeException e) {
+            return "error: " + e.getMessage();
+        }
     }
 
     private static void line(PrintWriter out, String key, String value) {

@@ -54,10 +54,15 @@ public final class CudaBackend extends AbstractBackend {
     private final AtomicLong bytesInUse = new AtomicLong();
     private final ConcurrentLinkedDeque<Staging> staging = new ConcurrentLinkedDeque<>();
     private final Semaphore stagingPermits = new Semaphore(MAX_STAGING);
+    private final DeviceScratch scratch;
+    private final Object gemmLock = new Object();
+    /** Guarded by gemmLock; null until the first matmul or gemmDescription(). */
+    private GemmPath gemm;
     private volatile String broken;
 
     CudaBackend(CudaDevice dev) {
         this.dev = dev;
+        this.scratch = new DeviceScratch(dev);
     }
 
     @Override
@@ -778,10 +783,20 @@ public final class CudaBackend extends AbstractBackend {
 
     /** Grid for a grid-stride elementwise kernel over n elements, 4 per thread per step. */
     int blocksFor(long n) {
+        return blocksFor(n, dev.smCount);
+    }
+
+    /** {@link #blocksFor(long)} on a device with {@code smCount} SMs: at most 32 blocks per SM. */
+    static int blocksFor(long n, int smCount) {
         long per = THREADS * 4L;
         long want = (n + per - 1) / per;
-        long cap = (long) dev.smCount * 32;
+        long cap = (long) smCount * 32;
         return (int) Math.max(1, Math.min(want, cap));
+    }
+
+    /** Enqueues a described launch (DenseLaunches) on the tensor stream. */
+    void run(DenseLaunches.Launch l) {
+        launch(l.kernel(), l.grid(), l.threads(), 0, null, l.args().pointer());
     }
 
     void launch(String kernel, int blocks, int threads, int sharedBytes, CUstream s, Pointer params) {
@@ -791,32 +806,102 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     // ------------------------------------------------------------------ dense layers and training
-    // INTERIM (session 3): the CUDA kernels for these are being written on a branch; until they
-    // land these throw, and nothing on main calls them on CUDA.
+
+    /** The reductions' scratch buffer (dBias, PReLU's dα, the losses). */
+    DeviceScratch scratch() {
+        return scratch;
+    }
+
+    /** The SGEMM path, chosen on first use from {@code -Dnonlin.cuda.gemm} (see {@link GemmPath}). */
+    GemmPath gemm() {
+        synchronized (gemmLock) {
+            if (gemm == null) {
+                GemmPath.Request r = GemmPath.Request.fromProperty();
+                gemm = GemmPath.choose(r, () -> Cublas.open(dev));
+                LOG.log(Level.DEBUG, "nonlin: CUDA matmul through {0}", gemm.describe());
+            }
+            return gemm;
+        }
+    }
+
+    /**
+     * Which SGEMM {@code matmul} runs on this backend and why, e.g. {@code "cuBLAS via JCublas
+     * 12.6.0 (cuBLAS 12.6.4)"} or {@code "nonlin tiled SGEMM: JCublas unavailable: libcublas.so.12:
+     * cannot open shared object file: No such file or directory"}. Probes cuBLAS on first call.
+     *
+     * @throws IllegalArgumentException when {@code -Dnonlin.cuda.gemm} has a value other than
+     *                                  auto, cublas or nonlin
+     */
+    public String gemmDescription() {
+        return gemm().describe();
+    }
+
+    /**
+     * Replaces the SGEMM path (the tests run both): the old path's cuBLAS handle is destroyed,
+     * after the work queued so far has run.
+     */
+    void useGemm(GemmPath.Request request) {
+        synchronized (gemmLock) {
+            if (gemm != null) {
+                synchronize();
+                gemm.close();
+            }
+            gemm = GemmPath.choose(request, () -> Cublas.open(dev));
+        }
+    }
 
     @Override
     protected void matmulTensor(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c) {
-        throw new UnsupportedOperationException("matmul on CUDA is not implemented yet");
+        Cublas blas = gemm().cublas();
+        guard("matmul", () -> {
+            dev.makeCurrent();
+            int m = (int) c.rows();
+            int n = (int) c.cols();
+            int k = (int) ta.cols(a);
+            if (blas != null) {
+                blas.sgemm(ta, tb, m, n, k, alpha, ptr(a), ptr(b), beta, ptr(c));
+            } else {
+                run(DenseLaunches.sgemm(dev.smCount, ta, tb, m, n, k, alpha, ptr(a), ptr(b), beta, ptr(c)));
+            }
+        });
     }
 
     @Override
     protected void scaleTensor(float beta, Tensor c) {
-        throw new UnsupportedOperationException("scale on CUDA is not implemented yet");
+        guard("scale", () -> {
+            dev.makeCurrent();
+            run(DenseLaunches.scale(dev.smCount, ptr(c), c.size(), beta));
+        });
     }
 
     @Override
     protected void biasActivationForwardTensor(Activation f, Tensor z, Tensor bias, Tensor y) {
-        throw new UnsupportedOperationException("biasActivationForward on CUDA is not implemented yet");
+        guard("biasActivationForward " + f, () -> {
+            dev.makeCurrent();
+            run(DenseLaunches.biasForward(dev.smCount, f, ptr(z), ptr(bias), ptr(y), z.rows(), z.cols()));
+        });
     }
 
     @Override
     protected void biasActivationBackwardTensor(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz,
                                                 Tensor dBias) {
-        throw new UnsupportedOperationException("biasActivationBackward on CUDA is not implemented yet");
+        guard("biasActivationBackward " + f, () -> {
+            try (DeviceScratch.Lease partial = scratch.lease(
+                    DenseLaunches.biasPartials(z.rows(), z.cols()) * Double.BYTES)) {
+                for (DenseLaunches.Launch l : DenseLaunches.biasBackward(dev.smCount, f, ptr(z), ptr(bias), ptr(dy),
+                        ptr(dz), ptr(dBias), partial.at(0), z.rows(), z.cols())) {
+                    run(l);
+                }
+            }
+        });
     }
 
     @Override
     protected void optimizerStepTensor(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v) {
-        throw new UnsupportedOperationException("optimizerStep on CUDA is not implemented yet");
+        guard("optimizerStep " + rule, () -> {
+            dev.makeCurrent();
+            run(DenseLaunches.optimizerStep(dev.smCount, rule, step, ptr(w), ptr(g), m == null ? null : ptr(m),
+                    v == null ? null : ptr(v), w.size()));
+        });
     }
 }

@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CudaDevice {
 
     /** The PTX modules the backend loads when it opens the device, one per {@code cuda/*.cu}. */
-    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu", "losses");
+    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu", "losses", "dense");
     /**
      * Modules of tools ({@code nonlin accuracy}), loaded on first use: the driver JIT-compiles a
      * module when it loads it, and users of the backend should not wait for kernels they never run.

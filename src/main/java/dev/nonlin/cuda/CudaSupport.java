@@ -51,8 +51,13 @@ public final class CudaSupport {
      * natives), e.g. "12.6.0", or "unknown".
      */
     public static String jcudaVersion() {
+        return artifactVersion("jcuda");
+    }
+
+    /** The version of an org.jcuda artifact on the classpath (jcuda, jcublas), or "unknown". */
+    static String artifactVersion(String artifactId) {
         try (java.io.InputStream in = CudaSupport.class.getResourceAsStream(
-                "/META-INF/maven/org.jcuda/jcuda/pom.properties")) {
+                "/META-INF/maven/org.jcuda/" + artifactId + "/pom.properties")) {
             if (in == null) {
                 return "unknown";
             }

@@ -3,12 +3,12 @@ package dev.nonlin.cuda;
 import dev.nonlin.Loss;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
 
 /**
  * Launches of {@code cuda/losses.cu}. Everything runs on the legacy default stream, in order with
  * the tensor operations, and nothing here waits for the GPU: the loss stays in device memory
- * until someone reads it. The reductions' order is fixed by {@link #CHUNK} and {@link #THREADS}
+ * until someone reads it, and the partial sums live in the backend's {@link DeviceScratch}. The
+ * reductions' order is fixed by {@link #CHUNK} and {@link #THREADS}
  * (constants, never the device), so a loss is the same on every run, grid and GPU.
  */
 final class LossLaunches {
@@ -22,21 +22,6 @@ final class LossLaunches {
 
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
-    /** Device scratch memory, freed after the launches that use it (cuMemFree waits for them). */
-    private static final class Scratch implements AutoCloseable {
-        final CUdeviceptr ptr = new CUdeviceptr();
-
-        Scratch(long doubles) {
-            long bytes = Math.max(1, doubles) * Double.BYTES;
-            Cuda.call("cuMemAlloc (loss scratch, " + bytes + " bytes)", () -> JCudaDriver.cuMemAlloc(ptr, bytes));
-        }
-
-        @Override
-        public void close() {
-            JCudaDriver.cuMemFree(ptr);
-        }
-    }
-
     private static long chunks(long n) {
         return (n + CHUNK - 1) / CHUNK;
     }
@@ -48,12 +33,13 @@ final class LossLaunches {
     /** L of an elementwise loss into {@code loss} (one float) and, when not null, {@code loss64} (one double). */
     static void forward(CudaBackend b, Loss l, CUdeviceptr z, CUdeviceptr t, long n, CUdeviceptr loss, CUdeviceptr loss64) {
         long chunks = chunks(n);
-        try (Scratch partial = new Scratch(chunks)) {
+        try (DeviceScratch.Lease scratch = b.scratch().lease(Math.max(1, chunks) * Double.BYTES)) {
+            CUdeviceptr partial = scratch.at(0);
             b.launch(l.kind().kernelName() + "_loss_partial_f32", grid(b, chunks), THREADS, 0, null,
-                    Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(partial.ptr), Pointer.to(new long[] {n}),
+                    Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(partial), Pointer.to(new long[] {n}),
                             Pointer.to(new long[] {CHUNK}), Pointer.to(new float[] {l.p0()})));
             double divisor = l.reduction() == Loss.Reduction.MEAN ? n : 1.0;
-            finish(b, partial.ptr, chunks, NULL, divisor, loss, loss64);
+            finish(b, partial, chunks, NULL, divisor, loss, loss64);
         }
     }
 
@@ -70,14 +56,18 @@ final class LossLaunches {
                                     long rows, long cols, CUdeviceptr loss, CUdeviceptr loss64) {
         long chunks = chunks(rows);
         boolean mean = l.reduction() == Loss.Reduction.MEAN;
-        try (Scratch rowLoss = new Scratch(rows); Scratch partial = new Scratch(chunks);
-             Scratch count = new Scratch(mean ? chunks + 1 : 1)) {
-            rows(b, l, z, target, rows, cols, rowLoss.ptr, NULL, 0.0, NULL);
+        // one scratch region each: the row losses, their partial sums, the count's partials and total
+        long partialAt = rows * Double.BYTES;
+        long countAt = partialAt + chunks * Double.BYTES;
+        try (DeviceScratch.Lease scratch = b.scratch().lease(countAt + (chunks + 1) * Double.BYTES)) {
+            CUdeviceptr rowLoss = scratch.at(0);
+            CUdeviceptr partial = scratch.at(partialAt);
+            rows(b, l, z, target, rows, cols, rowLoss, NULL, 0.0, NULL);
             b.launch("f64_sum_partial", grid(b, chunks), THREADS, 0, null,
-                    Pointer.to(Pointer.to(rowLoss.ptr), Pointer.to(partial.ptr), Pointer.to(new long[] {rows}),
+                    Pointer.to(Pointer.to(rowLoss), Pointer.to(partial), Pointer.to(new long[] {rows}),
                             Pointer.to(new long[] {CHUNK})));
-            CUdeviceptr divisor = mean ? count(b, l, target, rows, count.ptr) : NULL;
-            finish(b, partial.ptr, chunks, divisor, 1.0, loss, loss64);
+            CUdeviceptr divisor = mean ? count(b, l, target, rows, scratch.at(countAt)) : NULL;
+            finish(b, partial, chunks, divisor, 1.0, loss, loss64);
         }
     }
 
@@ -85,8 +75,8 @@ final class LossLaunches {
     static void crossEntropyBackward(CudaBackend b, Loss.SoftmaxCrossEntropy l, CUdeviceptr z, CUdeviceptr target,
                                      long rows, long cols, double dLoss, CUdeviceptr dz) {
         boolean mean = l.reduction() == Loss.Reduction.MEAN;
-        try (Scratch count = new Scratch(mean ? chunks(rows) + 1 : 1)) {
-            CUdeviceptr divisor = mean ? count(b, l, target, rows, count.ptr) : NULL;
+        try (DeviceScratch.Lease scratch = b.scratch().lease((chunks(rows) + 1) * Double.BYTES)) {
+            CUdeviceptr divisor = mean ? count(b, l, target, rows, scratch.at(0)) : NULL;
             rows(b, l, z, target, rows, cols, NULL, dz, dLoss, divisor);
         }
     }

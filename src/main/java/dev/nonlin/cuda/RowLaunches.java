@@ -4,7 +4,6 @@ import dev.nonlin.Activation.Kind;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
-import jcuda.driver.JCudaDriver;
 
 /**
  * Launches of the row-wise kernels ({@code cuda/softmax.cu}) and of PReLU with a learned α
@@ -65,18 +64,21 @@ final class RowLaunches {
     }
 
     /**
-     * dα first (two launches into a temporary buffer of double partials, in a fixed order), then
-     * dx, which may overwrite x or dy.
+     * dα first (two launches through the backend's scratch buffer of double partials, in a fixed
+     * order), then dx, which may overwrite x or dy. Tensor-stream work only (s is null): the
+     * scratch buffer is reused in stream order (see DeviceScratch).
      */
     static void preluBackward(CudaBackend b, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr dy,
                               CUdeviceptr dx, CUdeviceptr dAlpha, long rows, long cols, CUstream s) {
+        if (s != null) {
+            throw new IllegalArgumentException("PReLU backward runs on the tensor stream only");
+        }
         long n = rows * cols;
         boolean single = nAlpha == 1;
         long chunks = single ? (n + SINGLE_CHUNK - 1) / SINGLE_CHUNK : (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
         long partialCount = Math.max(1, single ? chunks : chunks * cols);
-        CUdeviceptr partial = new CUdeviceptr();
-        Cuda.call("cuMemAlloc (dα partials)", () -> JCudaDriver.cuMemAlloc(partial, partialCount * Double.BYTES));
-        try {
+        try (DeviceScratch.Lease lease = b.scratch().lease(partialCount * Double.BYTES)) {
+            CUdeviceptr partial = lease.at(0);
             if (single) {
                 b.launch("prelu_dalpha_single_partial_f32", (int) Math.max(1, Math.min(chunks, (long) b.dev.smCount * 8)),
                         SINGLE_THREADS, 0, s, Pointer.to(Pointer.to(x), Pointer.to(dy), Pointer.to(partial),
@@ -94,13 +96,6 @@ final class RowLaunches {
             b.launch("prelu_alpha_backward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, s,
                     Pointer.to(Pointer.to(x), Pointer.to(alpha), Pointer.to(dy), Pointer.to(dx), Pointer.to(new long[] {n}),
                             Pointer.to(new long[] {cols}), Pointer.to(new long[] {nAlpha})));
-        } finally {
-            // cuMemFree waits for the work that uses the buffer on the default stream; on another
-            // stream, wait explicitly first.
-            if (s != null) {
-                JCudaDriver.cuStreamSynchronize(s);
-            }
-            JCudaDriver.cuMemFree(partial);
         }
     }
 }

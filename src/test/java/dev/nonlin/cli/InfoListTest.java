@@ -27,6 +27,13 @@ class InfoListTest {
         if (cause != null) {
             assertTrue(run.out().contains(cause), run::toString);
         }
+        // CUDA's matmul path, and why: cuBLAS or the tiled kernel on a GPU; not probed without one
+        String gemm = run.out().lines().filter(l -> l.startsWith("gemm:")).findFirst().orElse("");
+        if (dev.nonlin.cuda.CudaSupport.isAvailable()) {
+            assertTrue(gemm.contains("cuBLAS via JCublas") || gemm.contains("nonlin tiled SGEMM"), run::toString);
+        } else {
+            assertTrue(gemm.contains("not probed") && gemm.contains("CUDA is unusable"), run::toString);
+        }
     }
 
     @Test

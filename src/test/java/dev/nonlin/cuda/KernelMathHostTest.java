@@ -12,6 +12,7 @@ import dev.nonlin.cli.Accuracy;
 import dev.nonlin.cli.Ulp;
 import dev.nonlin.cpu.Rows;
 import dev.nonlin.cpu.Scalar;
+import dev.nonlin.cuda.HostBuild.Run;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,12 +20,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,7 +66,7 @@ class KernelMathHostTest {
 
     @BeforeAll
     static void buildDriver() throws IOException, InterruptedException {
-        Path base = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+        Path base = HostBuild.base();
         Path source = base.resolve(SOURCE);
         assertTrue(Files.isRegularFile(source), "missing " + source);
         List<String> cmd = compileCommand(base.resolve(INCLUDE), source);
@@ -80,14 +79,14 @@ class KernelMathHostTest {
         cmd.add(driver.toString());
         if (!cmd.get(0).equals("nvcc")) {
             // the emulator needs C++20 <barrier> and threads; it compiles while the driver tests run
-            emulatorCommand = new ArrayList<>(List.of(cmd.get(0), "-std=c++20", "-O1", "-pthread",
+            emulatorCommand = new ArrayList<>(List.of(cmd.get(0), "-std=c++20", "-O1", "-pthread", "-ffp-contract=off",
                     "-I", base.resolve(INCLUDE).toString(), base.resolve(EMULATOR).toString(),
                     "-o", dir.resolve("kernel_emu").toString()));
             emulatorBuild = new ProcessBuilder(emulatorCommand).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("kernel_emu.log").toFile()).start();
         }
         Run r = run(cmd, 180);
-        assertEquals(0, r.code, () -> "compiling the host driver failed: " + String.join(" ", cmd) + "\n" + r.output);
+        assertEquals(0, r.code(), () -> "compiling the host driver failed: " + String.join(" ", cmd) + "\n" + r.output());
     }
 
     @AfterAll
@@ -102,45 +101,22 @@ class KernelMathHostTest {
         }
     }
 
-    /** g++, c++ or clang++ (strict IEEE: no fast-math, no fma contraction, as Java), else nvcc. */
+    /** A host C++ compiler (strict IEEE, see HostBuild), else nvcc. */
     private static List<String> compileCommand(Path include, Path source) {
-        for (String cxx : new String[] {"g++", "c++", "clang++"}) {
-            if (onPath(cxx)) {
-                return new ArrayList<>(List.of(cxx, "-std=c++17", "-O2", "-ffp-contract=off",
-                        "-I", include.toString(), source.toString(), "-o"));
-            }
+        String cxx = HostBuild.cxx();
+        if (cxx != null) {
+            return new ArrayList<>(List.of(cxx, "-std=c++17", "-O2", "-ffp-contract=off",
+                    "-I", include.toString(), source.toString(), "-o"));
         }
-        if (onPath("nvcc")) {
+        if (HostBuild.onPath("nvcc")) {
             return new ArrayList<>(List.of("nvcc", "-std=c++17", "-O2", "-x", "cu",
                     "-I", include.toString(), source.toString(), "-o"));
         }
         return null;
     }
 
-    private static boolean onPath(String exe) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String d : path.split(File.pathSeparator)) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, exe))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private record Run(int code, String output) {
-    }
-
     private static Run run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return new Run(-1, "timed out: " + String.join(" ", cmd));
-        }
-        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        return HostBuild.run(cmd, timeoutSeconds);
     }
 
     private static String driver(String... args) throws IOException, InterruptedException {
@@ -149,8 +125,8 @@ class KernelMathHostTest {
         cmd.add(driver.toString());
         cmd.addAll(List.of(args));
         Run r = run(cmd, 120);
-        assertEquals(0, r.code, () -> "host driver failed: " + String.join(" ", cmd) + "\n" + r.output);
-        return r.output;
+        assertEquals(0, r.code(), () -> "host driver failed: " + String.join(" ", cmd) + "\n" + r.output());
+        return r.output();
     }
 
     // ------------------------------------------------------------------ the list and the table
@@ -280,9 +256,9 @@ class KernelMathHostTest {
         assertEquals(0, emulatorBuild.exitValue(), () -> "compiling the kernel emulator failed: "
                 + String.join(" ", emulatorCommand) + "\n" + readLog(dir.resolve("kernel_emu.log")));
         Run r = run(List.of(dir.resolve("kernel_emu").toString()), 300);
-        String tail = r.output.lines().reduce((a, b) -> b).orElse("");
+        String tail = r.output().lines().reduce((a, b) -> b).orElse("");
         System.out.println("kernel emulator: " + tail);
-        assertEquals(0, r.code, () -> "kernels on the host emulator:\n" + r.output);
+        assertEquals(0, r.code(), () -> "kernels on the host emulator:\n" + r.output());
     }
 
     private static String readLog(Path p) {
@@ -344,27 +320,6 @@ class KernelMathHostTest {
         }
     }
 
-    private static byte[] floats(float[] a) {
-        ByteBuffer b = ByteBuffer.allocate(4 * a.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : a) {
-            b.putFloat(v);
-        }
-        return b.array();
-    }
-
-    private static float[] readFloats(Path p) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] a = new float[b.remaining() / 4];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = b.getFloat();
-        }
-        return a;
-    }
-
-    private static String hex(float v) {
-        return Integer.toHexString(Float.floatToRawIntBits(v));
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void kernelMathMeetsTheContract(Activation f) throws Exception {
@@ -395,10 +350,10 @@ class KernelMathHostTest {
             pairs[2 * i] = x[i];
             pairs[2 * i + 1] = dy[i];
         }
-        Path in = Files.write(dir.resolve(f.kind().kernelName() + "-" + f.hashCode() + ".in"), floats(pairs));
+        Path in = Files.write(dir.resolve(f.kind().kernelName() + "-" + f.hashCode() + ".in"), HostBuild.floats(pairs));
         Path out = dir.resolve(f.kind().kernelName() + "-" + f.hashCode() + ".out");
-        driver("pointwise", String.valueOf(f.kind().ordinal()), hex(f.p0()), hex(f.p1()), in.toString(), out.toString());
-        float[] r = readFloats(out);
+        driver("pointwise", String.valueOf(f.kind().ordinal()), HostBuild.hex(f.p0()), HostBuild.hex(f.p1()), in.toString(), out.toString());
+        float[] r = HostBuild.readFloats(out);
         assertEquals(3 * n, r.length, "driver output length");
 
         Kind k = f.kind();
@@ -508,7 +463,7 @@ class KernelMathHostTest {
         Path in = Files.write(dir.resolve(k.kernelName() + ".rows.in"), b.array());
         Path out = dir.resolve(k.kernelName() + ".rows.out");
         driver("rows", String.valueOf(k.ordinal()), in.toString(), out.toString());
-        float[] res = readFloats(out);
+        float[] res = HostBuild.readFloats(out);
         assertEquals(3 * (words - rows.size()) / 2, res.length, "driver output length");
 
         Worst fw = new Worst();
@@ -636,9 +591,9 @@ class KernelMathHostTest {
             in[2 * i + 1] = pairs.get(i)[1];
         }
         String tag = "loss-" + l.kind().kernelName() + "-" + Integer.toHexString(l.hashCode());
-        Path inFile = Files.write(dir.resolve(tag + ".in"), floats(in));
+        Path inFile = Files.write(dir.resolve(tag + ".in"), HostBuild.floats(in));
         Path out = dir.resolve(tag + ".out");
-        driver("loss", String.valueOf(l.kind().ordinal()), hex(l.p0()), inFile.toString(), out.toString());
+        driver("loss", String.valueOf(l.kind().ordinal()), HostBuild.hex(l.p0()), inFile.toString(), out.toString());
         double[] res = readDoubles(out);
         assertEquals(2 * pairs.size(), res.length, "driver output length");
         for (int i = 0; i < pairs.size(); i++) {
@@ -691,7 +646,7 @@ class KernelMathHostTest {
         String tag = "ce-" + Integer.toHexString(l.hashCode());
         Path in = Files.write(dir.resolve(tag + ".in"), b.array());
         Path out = dir.resolve(tag + ".out");
-        driver("ce", String.valueOf(l.ignoreIndex()), hex(l.labelSmoothing()), in.toString(), out.toString());
+        driver("ce", String.valueOf(l.ignoreIndex()), HostBuild.hex(l.labelSmoothing()), in.toString(), out.toString());
         double[] res = readDoubles(out);
         int at = 0;
         for (int j = 0; j < rows.size(); j++) {
@@ -744,10 +699,10 @@ class KernelMathHostTest {
         System.arraycopy(x, 0, all, nalpha, n);
         System.arraycopy(dy, 0, all, nalpha + n, n);
         String tag = "prelu-" + rows + "x" + cols + "-" + nalpha;
-        Path in = Files.write(dir.resolve(tag + ".in"), floats(all));
+        Path in = Files.write(dir.resolve(tag + ".in"), HostBuild.floats(all));
         Path out = dir.resolve(tag + ".out");
         driver("prelu", String.valueOf(rows), String.valueOf(cols), String.valueOf(nalpha), in.toString(), out.toString());
-        float[] res = readFloats(out);
+        float[] res = HostBuild.readFloats(out);
         assertEquals(2 * n + nalpha, res.length, "driver output length");
 
         Worst fw = new Worst();
