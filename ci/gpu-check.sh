@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine (no Maven, no network): the GPU test suite, `nonlin check`,
-# `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table), and a short
-# GPU-vs-CPU benchmark, from the folder that ci/prepare-gpu-check.sh filled (.device by default).
+# Runs on the GPU machine (no Maven, no network): the GPU test suite (activations, losses and the
+# dense layer: CudaDifferentialTest, CudaDenseDifferentialTest, ...: every class tagged gpu),
+# `nonlin check`, `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table), the
+# SGEMM throughput of each matmul path, and a short GPU-vs-CPU benchmark, from the folder that
+# ci/prepare-gpu-check.sh filled (.device by default).
 # Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $OUT
 # (default ./gpu-results).
 # Every step has a time limit (T_* variables, seconds), so that one hang cannot spend the whole
@@ -25,7 +27,7 @@ echo "== nonlin info" | tee "$OUT/info.txt"
 $JAVA -cp "$CP" dev.nonlin.cli.Main info 2>&1 | tee -a "$OUT/info.txt"
 
 echo "== JUnit: the GPU suite"
-timeout "${T_GPU_SUITE:-240}" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
+timeout "${T_GPU_SUITE:-300}" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --include-tag gpu \
     --reports-dir "$OUT/junit-gpu" --details=summary --disable-banner 2>&1 | tail -60 | tee "$OUT/junit-gpu.txt"
 gpu_rc=${PIPESTATUS[0]}
@@ -41,6 +43,9 @@ accuracy_rc=${PIPESTATUS[0]}
 
 echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
 timeout "${T_BANDWIDTH:-120}" $JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$OUT/bandwidth.csv" 2>&1 | tee "$OUT/bandwidth.txt"
+
+echo "== SGEMM throughput (4096^3): nonlin's tiled kernel, and cuBLAS where JCublas loads"
+timeout "${T_GEMM:-60}" $JAVA -Xmx4g -cp "$CP" dev.nonlin.cuda.GemmThroughput 4096 "$OUT/gemm.csv" 2>&1 | tee "$OUT/gemm.txt"
 
 echo "== nonlin bench --quick --calibrate: crossover per family (the jar's defaults are unmeasured until this runs)"
 timeout "${T_BENCH:-120}" $JAVA -Xmx8g -Dnonlin.crossover.file="$OUT/crossover.properties" -cp "$CP" dev.nonlin.cli.Main bench --quick \

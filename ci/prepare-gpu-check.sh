@@ -26,6 +26,10 @@ mvn -q -B -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-cons
 for j in "$out"/lib/jcuda-natives-*.jar; do
   zip -q -d "$j" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*' || true
 done
+# JCublas's natives carry the legacy JCublas (v1) beside JCublas2; matmul uses JCublas2 only.
+for j in "$out"/lib/jcublas-natives-*.jar; do
+  zip -q -d "$j" 'lib/libJCublas-*' || true
+done
 rm -rf "$out/runtime"
 "$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/runtime" 2>/dev/null \
