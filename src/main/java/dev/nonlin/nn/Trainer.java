@@ -8,6 +8,7 @@ import dev.nonlin.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * One training step of a {@link Sequential}: forward, the loss (into a 1 × 1 tensor that stays on
@@ -70,12 +71,11 @@ public final class Trainer implements AutoCloseable {
         if (loss.classTargets()) {
             throw new IllegalArgumentException(loss + " takes class targets: pass an IntTensor, not a Tensor");
         }
-        Tensor y = net.forward(x);
-        Tensor dy = gradientBuffer(y);
-        net.backend().lossForward(loss, y, target, lossValue);
-        net.backend().lossBackward(loss, y, target, 1.0, dy);
-        net.backward(dy);
-        update();
+        Backend b = net.backend();
+        step(x, (y, dy) -> {
+            b.lossForward(loss, y, target, lossValue);
+            b.lossBackward(loss, y, target, 1.0, dy);
+        });
     }
 
     /** One step against one class index per row (softmax_cross_entropy). */
@@ -84,10 +84,18 @@ public final class Trainer implements AutoCloseable {
         if (!loss.classTargets()) {
             throw new IllegalArgumentException(loss + " takes float targets shaped like the output, not an IntTensor");
         }
+        Backend b = net.backend();
+        step(x, (y, dy) -> {
+            b.lossForward(loss, y, target, lossValue);
+            b.lossBackward(loss, y, target, 1.0, dy);
+        });
+    }
+
+    /** Forward, {@code lossAndGradient(y, dy)} (the loss into its tensor, ∂L/∂y into dy), backward, update. */
+    private void step(Tensor x, BiConsumer<Tensor, Tensor> lossAndGradient) {
         Tensor y = net.forward(x);
         Tensor dy = gradientBuffer(y);
-        net.backend().lossForward(loss, y, target, lossValue);
-        net.backend().lossBackward(loss, y, target, 1.0, dy);
+        lossAndGradient.accept(y, dy);
         net.backward(dy);
         update();
     }
