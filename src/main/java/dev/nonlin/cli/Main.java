@@ -41,7 +41,7 @@ import java.util.concurrent.Callable;
                         + "in ULP (contract: forward ≤ 4, backward ≤ 8 + 2^-23·|dy|), and reports the throughput.",
                 ""},
         subcommands = {InfoCommand.class, ListCommand.class, ApplyCommand.class, GradCommand.class, CheckCommand.class,
-                BenchCommand.class, AccuracyCommand.class,
+                BenchCommand.class, AccuracyCommand.class, ExploreCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
