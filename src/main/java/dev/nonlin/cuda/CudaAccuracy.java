@@ -89,10 +89,10 @@ public final class CudaAccuracy {
         CUfunction forwardCheck;
         CUfunction backwardCheck;
         try {
-            inputs = dev.toolFunction(MODULE, "accuracy_inputs_f32");
-            dys = dev.toolFunction(MODULE, "accuracy_dy_f32");
-            forwardCheck = dev.toolFunction(MODULE, "accuracy_forward_f32");
-            backwardCheck = dev.toolFunction(MODULE, "accuracy_backward_f32");
+            inputs = dev.lazyFunction(MODULE, "accuracy_inputs_f32");
+            dys = dev.lazyFunction(MODULE, "accuracy_dy_f32");
+            forwardCheck = dev.lazyFunction(MODULE, "accuracy_forward_f32");
+            backwardCheck = dev.lazyFunction(MODULE, "accuracy_backward_f32");
         } catch (IllegalStateException e) {
             throw new NonlinException("the accuracy kernels are unavailable: " + e.getMessage());
         }

@@ -794,9 +794,12 @@ public final class CudaBackend extends AbstractBackend {
         return (int) Math.max(1, Math.min(want, cap));
     }
 
-    /** Enqueues a described launch (DenseLaunches) on the tensor stream. */
+    /** Enqueues a described launch (DenseLaunches) on the tensor stream; the dense module loads on first use. */
     void run(DenseLaunches.Launch l) {
-        launch(l.kernel(), l.grid(), l.threads(), 0, null, l.args().pointer());
+        CUfunction fn = dev.lazyFunction("dense", l.kernel());
+        Pointer params = l.args().pointer();
+        Cuda.call("cuLaunchKernel " + l.kernel(), () -> JCudaDriver.cuLaunchKernel(fn, l.grid(), 1, 1, l.threads(), 1, 1,
+                0, null, params, null));
     }
 
     void launch(String kernel, int blocks, int threads, int sharedBytes, CUstream s, Pointer params) {

@@ -29,12 +29,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CudaDevice {
 
     /** The PTX modules the backend loads when it opens the device, one per {@code cuda/*.cu}. */
-    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu", "losses", "dense");
+    static final List<String> MODULES = List.of("pointwise", "softmax", "prelu", "losses");
     /**
-     * Modules of tools ({@code nonlin accuracy}), loaded on first use: the driver JIT-compiles a
-     * module when it loads it, and users of the backend should not wait for kernels they never run.
+     * Modules loaded on first use: the dense layer's (its SGEMM variants take the driver's JIT
+     * about 8 s, twice the rest together, and users who only run activations should not wait for
+     * them) and the tools' ({@code nonlin accuracy}). The driver JIT-compiles a module when it
+     * loads it (and caches the result on disk), so only the first use pays.
      */
-    static final List<String> TOOL_MODULES = List.of("accuracy");
+    static final List<String> LAZY_MODULES = List.of("dense", "accuracy");
     /** Where the build puts them. */
     static final String PTX_DIR = "/dev/nonlin/cuda/ptx/";
 
@@ -52,8 +54,8 @@ final class CudaDevice {
 
     /** Filled by the constructor, never changed after: read without locks. */
     private final Map<String, CUmodule> modules = new LinkedHashMap<>();
-    /** Tool modules loaded so far (guarded by this). */
-    private final Map<String, CUmodule> toolModules = new LinkedHashMap<>();
+    /** Lazy modules loaded so far (guarded by this). */
+    private final Map<String, CUmodule> lazyModules = new LinkedHashMap<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
 
     /** Opens device {@code ordinal} and loads every module; throws with the reason on failure. */
@@ -190,14 +192,14 @@ final class CudaDevice {
     }
 
     /**
-     * A kernel of a tool module ({@link #TOOL_MODULES}), loading the module on first use; the
+     * A kernel of a lazy module ({@link #LAZY_MODULES}), loading the module on first use; the
      * caller has made the context current.
      *
      * @throws IllegalStateException when the module is not in the jar or does not load here
      */
-    CUfunction toolFunction(String module, String kernel) {
-        if (!TOOL_MODULES.contains(module)) {
-            throw new IllegalArgumentException("not a tool module: " + module);
+    CUfunction lazyFunction(String module, String kernel) {
+        if (!LAZY_MODULES.contains(module)) {
+            throw new IllegalArgumentException("not a lazy module: " + module);
         }
         CUfunction f = functions.get(kernel);
         if (f != null) {
@@ -205,10 +207,10 @@ final class CudaDevice {
         }
         CUmodule m;
         synchronized (this) {
-            if (!toolModules.containsKey(module)) {
-                load(module, toolModules);
+            if (!lazyModules.containsKey(module)) {
+                load(module, lazyModules);
             }
-            m = toolModules.get(module);
+            m = lazyModules.get(module);
         }
         CUfunction g = new CUfunction();
         Cuda.call("cuModuleGetFunction " + kernel, () -> JCudaDriver.cuModuleGetFunction(g, m, kernel));

@@ -39,7 +39,7 @@ class LoweredPtxTest {
     }
 
     static Stream<Arguments> cases() {
-        return Stream.concat(CudaDevice.MODULES.stream(), CudaDevice.TOOL_MODULES.stream())
+        return Stream.concat(CudaDevice.MODULES.stream(), CudaDevice.LAZY_MODULES.stream())
                 .flatMap(m -> Stream.of("sm_75", "sm_80", "sm_86", "sm_89", "sm_90")
                 .map(arch -> Arguments.of(m, arch)));
     }
