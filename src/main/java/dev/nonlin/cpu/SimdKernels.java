@@ -606,11 +606,11 @@ final class SimdKernels implements Kernels {
      *   forward:   m = max(x, −40) (from the m array = x, lo = −40), w = 0        → Scalar.forward GELU
      *   backward:  m = dy          (lo = −∞, max(dy, −∞) = dy),     w = 1/√(2π)  → dy·Scalar.derivative
      * </pre>
-     * Φ(c) = ½·erfc(−c/√2) as in Erfc: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)), z = −c/√2, and
-     * 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]). e^(−z²) is g, shared
-     * with the density. c² is taken exactly (s + sl, one fma), as Erfc takes z²: rounded, it would
-     * move g by up to ~1e-14 relative where GELU's float result is not yet 0 (|c| ≤ 14); the
-     * correction costs no second exp.
+     * Φ(c) = ½·erfc(−c/√2) as in Erfc.twoPhi: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)),
+     * z = −c/√2, and 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]).
+     * e^(−z²) = e^(−c²/2) is g, shared with the density, with c² taken exactly (s + sl, one fma)
+     * as Erfc.halfSquareExp takes it: rounded, it would move g by up to ~1e-14 relative where
+     * GELU's float result is not yet 0 (|c| ≤ 14); the correction costs no second exp.
      * The forward evaluates Φ at min(c, 40),
      * where it is 1 in double, so that x = +∞ gives ∞·1. The degree-21 polynomial is written out
      * here, after the exp call, rather than in a helper of its own (rule 1), as even and odd
@@ -624,7 +624,7 @@ final class SimdKernels implements Kernels {
         for (int end = FD.loopBound(n); i < end; i += FD.length()) {
             DoubleVector c = loadD(x, xo + i).max(-GELU_CLAMP).min(GELU_CLAMP);
             DoubleVector mv = loadD(m, mo + i).max(lov);
-            // c² = s + sl exactly (sl from one fma), as Erfc takes z²: e^(−c²/2) = e^(−s/2)·(1 − sl/2)
+            // c² = s + sl exactly (sl from one fma), as Erfc.halfSquareExp: e^(−c²/2) = e^(−s/2)·(1 − sl/2)
             DoubleVector s = c.mul(c);
             DoubleVector sl = c.lanewise(FMA, c, s.neg());
             DoubleVector g = exp(s.mul(-0.5)).mul(sl.lanewise(FMA, -0.5, 1.0));
