@@ -77,7 +77,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void matchesScalarAtEverySizeAndOffset(Activation f) {
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeFalse(f.rowWise(), "row-wise functions: the row methods, section 3");
         Kind k = f.kind();
         double p0 = f.p0();
         double p1 = f.p1();
@@ -203,7 +203,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void forwardWithinFourUlpsOfFloat64(Activation f) {
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeFalse(f.rowWise(), "row-wise functions: the row methods, section 3");
         float[] x = inputs(1, 1 << 16);
         int n = x.length;
         float[] xs = place(x, XO);
@@ -221,7 +221,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void backwardWithinContractOfFloat64(Activation f) {
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeFalse(f.rowWise(), "row-wise functions: the row methods, section 3");
         float[] x = inputs(2, 1 << 16);
         Random r = new Random(Contract.SEED ^ 3);
         float[] dy = gaussians(r, x.length);
