@@ -116,7 +116,7 @@ public final class CpuBackend extends AbstractBackend {
             forEachRows(rows, cols, cost(k), (r0, r1) -> {
                 double[] tmp = new double[cols];
                 for (int r = r0; r < r1; r++) {
-                    Rows.forward(k, x, xo + r * cols, y, yo + r * cols, cols, tmp);
+                    kernels.rowForward(k, x, xo + r * cols, y, yo + r * cols, cols, tmp);
                 }
             });
         } else {
@@ -134,7 +134,7 @@ public final class CpuBackend extends AbstractBackend {
             forEachRows(rows, cols, cost(k), (r0, r1) -> {
                 double[] tmp = new double[cols];
                 for (int r = r0; r < r1; r++) {
-                    Rows.backward(k, x, xo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols, tmp);
+                    kernels.rowBackward(k, x, xo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols, tmp);
                 }
             });
         } else {
@@ -152,7 +152,7 @@ public final class CpuBackend extends AbstractBackend {
         if (k.rowWise()) {
             forEachRows(rows, cols, cost(k), (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
-                    Rows.backwardFromOutput(k, y, yo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols);
+                    kernels.rowBackwardFromOutput(k, y, yo + r * cols, dy, dyo + r * cols, dx, dxo + r * cols, cols);
                 }
             });
         } else {

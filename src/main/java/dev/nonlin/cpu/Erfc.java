@@ -19,9 +19,9 @@ package dev.nonlin.cpu;
  * the relative error of erfc is below 1.5e-15 for z ≤ 13 and below 3e-15 up to z = 26.5, where
  * erfc leaves the normal double range (there the polynomial's own error, ~1e-16 absolute against
  * erfcx ≈ 0.02, dominates). {@code ScalarReferenceTest} checks this against 50-digit values over
- * the whole range of the polynomial. A caller's own argument rounding still counts: GELU's erfc(−x/√2)
- * inherits 2z² times the relative error of −x/√2, which is 2e-14 at x = −14, still a million
- * times below a float ULP.
+ * the whole range of the polynomial. A caller's own argument rounding still counts: erfc(−x/√2)
+ * would inherit 2z² times the relative error of the rounded −x/√2, 2e-14 at x = −14; GELU
+ * therefore goes through {@link #twoPhi}, which forms the Gaussian factor from x.
  */
 public final class Erfc {
     private Erfc() {
@@ -70,5 +70,39 @@ public final class Erfc {
         double lo = Math.fma(a, a, -hi);
         double r = Math.exp(-hi) * (p - p * lo);
         return z < 0 ? 2.0 - r : r;
+    }
+
+    /** |x| beyond this gives e^(−x²/2) = 0 in double (e^−882), as erfc's clamp at 30 does (x = 42.4). */
+    static final double TWO_PHI_CLAMP = 42.0;
+
+    /**
+     * e^(−x²/2) for |x| ≤ {@link #TWO_PHI_CLAMP} (the callers clamp), with x² taken exactly as
+     * hi + lo (lo from one fma): e^(−hi/2)·(1 − lo/2), hi/2 exact. With x² rounded, the result
+     * would carry a relative error of up to x²/2·2⁻⁵³ (7.7e-15 at x = 11.8).
+     */
+    public static double halfSquareExp(double x) {
+        double hi = x * x;
+        double lo = Math.fma(x, x, -hi);
+        return Math.exp(-0.5 * hi) * (1.0 - 0.5 * lo);
+    }
+
+    /**
+     * 2Φ(x) = erfc(−x/√2) for any double x (NaN gives NaN), for GELU. Not erfc(−x·(1/√2)): the
+     * product rounds z, and e^(−z²) turns z's relative error δ into 2z²·δ, 1.8e-14 at x = −11.8
+     * (z = 8.35), which showed as a 0.50000015-ULP "error" of correctly rounded float results.
+     * Here the polynomial still takes the rounded |z| (erfcx is flat: its relative condition
+     * number is below 1), and the Gaussian factor e^(−z²) = e^(−x²/2) comes from x itself
+     * ({@link #halfSquareExp}). For x &gt; 0, 2 − erfc(|z|), as in {@link #erfc}.
+     */
+    public static double twoPhi(double x) {
+        double ax = Math.min(Math.abs(x), TWO_PHI_CLAMP);
+        double a = ax * Scalar.INV_SQRT2;
+        double t = (a - K) / (a + K);
+        double p = P[P.length - 1];
+        for (int i = P.length - 2; i >= 0; i--) {
+            p = p * t + P[i];
+        }
+        double r = halfSquareExp(ax) * p;
+        return x > 0 ? 2.0 - r : r;
     }
 }

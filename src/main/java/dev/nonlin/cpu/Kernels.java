@@ -5,8 +5,9 @@ import dev.nonlin.Activation.Kind;
 /**
  * Elementwise loops over float arrays, one implementation per instruction set: {@link ScalarKernels}
  * (the reference) and {@code SimdKernels} (the Vector API, loaded only when the JVM has it).
- * Arguments are already validated; n ≥ 0. Row-wise functions are not elementwise and go through
- * {@link Rows}.
+ * Arguments are already validated; n ≥ 0. The elementwise methods refuse the row-wise functions
+ * (softmax, log_softmax), which have methods of their own, one row per call: the scalar reference
+ * runs {@link Rows}.
  */
 interface Kernels {
 
@@ -20,6 +21,22 @@ interface Kernels {
 
     void backwardFromOutput(Kind k, double p0, double p1, float[] y, int yo, float[] dy, int dyo,
                             float[] dx, int dxo, int n);
+
+    /**
+     * One row of softmax or log_softmax ({@code k} row-wise): {@code y[yo..yo+n)} from
+     * {@code x[xo..xo+n)}. {@code y} may be {@code x} (same offset). {@code tmp} is scratch of at
+     * least n doubles, reused across rows.
+     */
+    void rowForward(Kind k, float[] x, int xo, float[] y, int yo, int n, double[] tmp);
+
+    /**
+     * One row's Jacobian-vector product from x: {@code dx} from x and dy. {@code dx} may be
+     * {@code dy} or {@code x} (same offset). {@code tmp} as for {@link #rowForward}.
+     */
+    void rowBackward(Kind k, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n, double[] tmp);
+
+    /** One row's Jacobian-vector product from the output y. {@code dx} may be {@code dy} or {@code y}. */
+    void rowBackwardFromOutput(Kind k, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n);
 
     /** One row of PReLU with α per column ({@code alpha.length == n}). */
     void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n);

@@ -3,7 +3,9 @@ package dev.nonlin.cpu;
 import dev.nonlin.Activation.Kind;
 
 /**
- * Softmax and log_softmax, one row at a time, in double.
+ * Softmax and log_softmax, one row at a time, in double: the reference, and the scalar path
+ * ({@link ScalarKernels}). {@code SimdKernels} runs the same formulas in vector lanes and hands
+ * the special rows below to this class.
  *
  * <pre>
  *   softmax:      y_i = e^(x_i − m) / (1 + r),      m = max x,  r = Σ_{j≠a} e^(x_j − m),  a = argmax

@@ -97,9 +97,10 @@ public final class Scalar {
                 yield x > 0 ? x : p0 * Math.expm1(x / p0);
             }
             case GELU -> {
-                // ½·x·erfc(−x/√2): erfc, not 1 + erf, which cancels below x ≈ −5.
+                // ½·x·erfc(−x/√2) = ½·x·2Φ(x): erfc, not 1 + erf, which cancels below x ≈ −5;
+                // twoPhi forms e^(−x²/2) from x, not from the rounded x/√2.
                 double c = Math.max(x, -GELU_CLAMP);
-                yield 0.5 * c * Erfc.erfc(-c * INV_SQRT2);
+                yield 0.5 * c * Erfc.twoPhi(c);
             }
             case GELU_TANH -> {
                 // x·σ(2u) = ½x(1 + tanh u), without the 1 + tanh u cancellation for x < 0.
@@ -167,8 +168,8 @@ public final class Scalar {
             case GELU -> {
                 // Φ(x) + x·φ(x); clamped so that ±∞ gives 0 and 1 instead of ∞·0.
                 double c = clamp(x, -GELU_CLAMP, GELU_CLAMP);
-                double cdf = 0.5 * Erfc.erfc(-c * INV_SQRT2);
-                double pdf = INV_SQRT_2PI * Math.exp(-0.5 * c * c);
+                double cdf = 0.5 * Erfc.twoPhi(c);
+                double pdf = INV_SQRT_2PI * Erfc.halfSquareExp(c);
                 yield cdf + c * pdf;
             }
             case GELU_TANH -> {

@@ -32,6 +32,22 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void rowForward(Kind k, float[] x, int xo, float[] y, int yo, int n, double[] tmp) {
+        Rows.forward(k, x, xo, y, yo, n, tmp);
+    }
+
+    @Override
+    public void rowBackward(Kind k, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
+                            double[] tmp) {
+        Rows.backward(k, x, xo, dy, dyo, dx, dxo, n, tmp);
+    }
+
+    @Override
+    public void rowBackwardFromOutput(Kind k, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        Rows.backwardFromOutput(k, y, yo, dy, dyo, dx, dxo, n);
+    }
+
+    @Override
     public void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n) {
         for (int i = 0; i < n; i++) {
             y[yo + i] = (float) Scalar.forward(Kind.PRELU, alpha[i], 0, x[xo + i]);

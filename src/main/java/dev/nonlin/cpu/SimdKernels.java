@@ -37,6 +37,9 @@ import static jdk.incubator.vector.VectorOperators.NE;
  *       with {@code Math.exp} etc. to a few 1e-16, so the float result is within ½ ULP plus a
  *       hair of the exact one. {@code VectorOperators.EXP/LOG/TANH} are not used: JDK 17
  *       promises neither their accuracy nor their speed.
+ *   <li><b>Row-wise functions</b> (softmax, log_softmax), one row per call: the max in float
+ *       lanes, e^(x − m) and the row sums in double lanes with the same exp, then one rounding
+ *       (see the section "softmax, log_softmax"). Special rows (NaN, ±∞ max) go to {@link Rows}.
  * </ul>
  *
  * <p>Every loop runs to {@code species.loopBound(n)} and returns how far it got; the caller
@@ -236,7 +239,94 @@ final class SimdKernels implements Kernels {
     }
 
     private static IllegalArgumentException rowWise(Kind k) {
-        return new IllegalArgumentException(k + " is row-wise; use Rows");
+        return new IllegalArgumentException(k + " is row-wise; use the row methods");
+    }
+
+    // ================================================================== softmax, log_softmax: dispatch
+
+    @Override
+    public void rowForward(Kind k, float[] x, int xo, float[] y, int yo, int n, double[] tmp) {
+        boolean log = isLog(k);
+        float m = DOUBLE_LANES ? rowMax(x, xo, n) : Float.NaN;
+        double r = Float.isFinite(m) ? expRow(x, xo, m, tmp, n) : Double.NaN;
+        if (Double.isNaN(r)) {
+            // NaN anywhere, +∞ entries, all −∞, n = 0, or no double lanes: Rows' special rows
+            Rows.forward(k, x, xo, y, yo, n, tmp);
+            return;
+        }
+        int i;
+        if (log) {
+            double l = Math.log1p(r);
+            i = logSoftmaxLoop(x, xo, m, l, y, yo, n);
+            for (; i < n; i++) {
+                y[yo + i] = (float) (((double) x[xo + i] - m) - l);
+            }
+        } else {
+            double inv = 1.0 / (1.0 + r);
+            i = scaleLoop(tmp, inv, y, yo, n);
+            for (; i < n; i++) {
+                y[yo + i] = (float) (tmp[i] * inv);
+            }
+        }
+    }
+
+    @Override
+    public void rowBackward(Kind k, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int n,
+                            double[] tmp) {
+        boolean log = isLog(k);
+        float m = DOUBLE_LANES ? rowMax(x, xo, n) : Float.NaN;
+        double r = Float.isFinite(m) ? expRow(x, xo, m, tmp, n) : Double.NaN;
+        if (Double.isNaN(r)) {
+            Rows.backward(k, x, xo, dy, dyo, dx, dxo, n, tmp);
+            return;
+        }
+        double inv = 1.0 / (1.0 + r);
+        int i;
+        if (log) {
+            // e^y = e^(x − m)/(1 + r): from tmp, instead of Rows' exp of the rounded y
+            double s = sumRow(dy, dyo, n);
+            i = logSoftmaxGradLoop(tmp, inv, s, dy, dyo, dx, dxo, n);
+            for (; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] - tmp[i] * inv * s);
+            }
+        } else {
+            double dot = scaleDotRow(tmp, inv, dy, dyo, n);   // tmp becomes y
+            i = softmaxGradLoop(tmp, dot, dy, dyo, dx, dxo, n);
+            for (; i < n; i++) {
+                dx[dxo + i] = (float) (tmp[i] * (dy[dyo + i] - dot));
+            }
+        }
+    }
+
+    /** Rows.backwardFromOutput in double lanes; IEEE arithmetic alone gives its special values. */
+    @Override
+    public void rowBackwardFromOutput(Kind k, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        boolean log = isLog(k);
+        if (!DOUBLE_LANES) {
+            Rows.backwardFromOutput(k, y, yo, dy, dyo, dx, dxo, n);
+            return;
+        }
+        int i;
+        if (log) {
+            double s = sumRow(dy, dyo, n);
+            i = logSoftmaxGradFromOutputLoop(y, yo, s, dy, dyo, dx, dxo, n);
+            for (; i < n; i++) {
+                dx[dxo + i] = (float) (dy[dyo + i] - Math.exp(y[yo + i]) * s);
+            }
+        } else {
+            double dot = dotRow(dy, dyo, y, yo, n);
+            i = softmaxGradFromOutputLoop(y, yo, dot, dy, dyo, dx, dxo, n);
+            for (; i < n; i++) {
+                dx[dxo + i] = (float) (y[yo + i] * (dy[dyo + i] - dot));
+            }
+        }
+    }
+
+    private static boolean isLog(Kind k) {
+        if (!k.rowWise()) {
+            throw new IllegalArgumentException(k + " is elementwise; use forward/backward");
+        }
+        return k == Kind.LOG_SOFTMAX;
     }
 
     // ================================================================== loads
@@ -516,11 +606,11 @@ final class SimdKernels implements Kernels {
      *   forward:   m = max(x, −40) (from the m array = x, lo = −40), w = 0        → Scalar.forward GELU
      *   backward:  m = dy          (lo = −∞, max(dy, −∞) = dy),     w = 1/√(2π)  → dy·Scalar.derivative
      * </pre>
-     * Φ(c) = ½·erfc(−c/√2) as in Erfc: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)), z = −c/√2, and
-     * 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]). e^(−z²) is g, shared
-     * with the density. c² is taken exactly (s + sl, one fma), as Erfc takes z²: rounded, it would
-     * move g by up to ~1e-14 relative where GELU's float result is not yet 0 (|c| ≤ 14); the
-     * correction costs no second exp.
+     * Φ(c) = ½·erfc(−c/√2) as in Erfc.twoPhi: erfc(|z|) = e^(−z²)·P((|z| − 4)/(|z| + 4)),
+     * z = −c/√2, and 2 − erfc(|z|) for z &lt; 0 (no cancellation: the result is in [1, 2]).
+     * e^(−z²) = e^(−c²/2) is g, shared with the density, with c² taken exactly (s + sl, one fma)
+     * as Erfc.halfSquareExp takes it: rounded, it would move g by up to ~1e-14 relative where
+     * GELU's float result is not yet 0 (|c| ≤ 14); the correction costs no second exp.
      * The forward evaluates Φ at min(c, 40),
      * where it is 1 in double, so that x = +∞ gives ∞·1. The degree-21 polynomial is written out
      * here, after the exp call, rather than in a helper of its own (rule 1), as even and odd
@@ -534,7 +624,7 @@ final class SimdKernels implements Kernels {
         for (int end = FD.loopBound(n); i < end; i += FD.length()) {
             DoubleVector c = loadD(x, xo + i).max(-GELU_CLAMP).min(GELU_CLAMP);
             DoubleVector mv = loadD(m, mo + i).max(lov);
-            // c² = s + sl exactly (sl from one fma), as Erfc takes z²: e^(−c²/2) = e^(−s/2)·(1 − sl/2)
+            // c² = s + sl exactly (sl from one fma), as Erfc.halfSquareExp: e^(−c²/2) = e^(−s/2)·(1 − sl/2)
             DoubleVector s = c.mul(c);
             DoubleVector sl = c.lanewise(FMA, c, s.neg());
             DoubleVector g = exp(s.mul(-0.5)).mul(sl.lanewise(FMA, -0.5, 1.0));
@@ -786,6 +876,212 @@ final class SimdKernels implements Kernels {
             DoubleVector g = loadD(dy, dyo + i);
             DoubleVector d = loadD(x, xo + i).abs().add(1.0);
             DoubleVector v = g.div(d.mul(d));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== softmax, log_softmax: loops
+
+    /*
+     * Rows.forwardDouble's formulas, one row per call: the max in float lanes, then e^(x − m) in
+     * double lanes (x − m is exact in double; the same exp as the elementwise functions) into tmp,
+     * summed in double lanes, then the scaled or shifted output, rounded once to float.
+     * Bookkeeping differs from Rows in one place: rather than leave out the first argmax, the
+     * lanes leave out every entry equal to m (each e^0 = 1 exactly) and count them, and
+     * r = Σ_{x_j ≠ m} e^(x_j − m) + (count − 1), the same r in exact arithmetic, and as exact as
+     * Rows' when r is tiny (log1p(r) for the dominant entry).
+     * Reductions run in a fixed order that depends only on n: lane accumulators, folded lane 0
+     * first, then the scalar tail. Not {@code reduceLanes(ADD)}: the Vector API leaves its order,
+     * and so its rounding, to the implementation (C2, the interpreter, the next JDK). A row is
+     * never split across threads, so the result does not depend on the thread count or the call.
+     * The fold is written out in each loop rather than in a helper: after exp, a call to a
+     * helper of ours hit NodeCountInliningCutoff (rule 1) and boxed the accumulators, 128 bytes a
+     * row; the Vector API's own lane() is force-inlined.
+     * The reductions return a value, so each finishes its own tail (Math.exp there); the output
+     * loops return how far they got, as elsewhere here.
+     */
+
+    /** The row's max in float lanes: NaN if any entry is NaN (MAX is Math.max's), −∞ for n = 0. */
+    private static float rowMax(float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            acc = acc.max(loadF(x, xo + i));
+        }
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            m = Math.max(m, x[xo + i]);
+        }
+        return m;
+    }
+
+    /**
+     * {@code tmp[i] = e^(x_i − m)} for a finite m, and r as above. NaN entries (were max to miss
+     * one) fail x = m and make r NaN, which the callers send to Rows.
+     */
+    private static double expRow(float[] x, int xo, float m, double[] tmp, int n) {
+        DoubleVector mv = DoubleVector.broadcast(D, m);
+        DoubleVector zero = DoubleVector.zero(D);
+        DoubleVector acc = zero;
+        DoubleVector top = zero;
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector d = loadD(x, xo + i).sub(mv);
+            DoubleVector e = exp(d);   // −∞ gives exp(−746) = 0
+            e.intoArray(tmp, i);
+            VectorMask<Double> atMax = d.compare(EQ, 0.0);
+            acc = acc.add(e.blend(0.0, atMax));
+            top = top.add(zero.blend(1.0, atMax));
+        }
+        double r = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            r += acc.lane(j);
+        }
+        double c = top.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            c += top.lane(j);
+        }
+        for (; i < n; i++) {
+            double d = (double) x[xo + i] - m;
+            double e = Math.exp(d);
+            tmp[i] = e;
+            if (d == 0) {
+                c++;
+            } else {
+                r += e;
+            }
+        }
+        return r + (c - 1);
+    }
+
+    /** Σ dy in double lanes, in the fixed order above. */
+    private static double sumRow(float[] dy, int dyo, int n) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            acc = acc.add(loadD(dy, dyo + i));
+        }
+        double s = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            s += acc.lane(j);
+        }
+        for (; i < n; i++) {
+            s += dy[dyo + i];
+        }
+        return s;
+    }
+
+    /** Σ dy·y over float arrays in double lanes (each product exact in double), fixed order. */
+    private static double dotRow(float[] dy, int dyo, float[] y, int yo, int n) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            acc = loadD(dy, dyo + i).lanewise(FMA, loadD(y, yo + i), acc);
+        }
+        double s = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            s += acc.lane(j);
+        }
+        for (; i < n; i++) {
+            s += (double) dy[dyo + i] * y[yo + i];
+        }
+        return s;
+    }
+
+    /** {@code tmp[i] *= inv} (e becomes y, in double) and returns Σ dy·y, fixed order. */
+    private static double scaleDotRow(double[] tmp, double inv, float[] dy, int dyo, int n) {
+        DoubleVector iv = DoubleVector.broadcast(D, inv);
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector y = DoubleVector.fromArray(D, tmp, i).mul(iv);
+            y.intoArray(tmp, i);
+            acc = loadD(dy, dyo + i).lanewise(FMA, y, acc);
+        }
+        double s = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            s += acc.lane(j);
+        }
+        for (; i < n; i++) {
+            double y = tmp[i] * inv;
+            tmp[i] = y;
+            s += dy[dyo + i] * y;
+        }
+        return s;
+    }
+
+    /** softmax: y = e·inv, rounded once. */
+    private static int scaleLoop(double[] e, double inv, float[] y, int yo, int n) {
+        DoubleVector iv = DoubleVector.broadcast(D, inv);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, e, i).mul(iv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** log_softmax: y = (x − m) − log1p(r), Rows' expression. Reads x[i] before writing y[i]: in place is fine. */
+    private static int logSoftmaxLoop(float[] x, int xo, double m, double l, float[] y, int yo, int n) {
+        DoubleVector mv = DoubleVector.broadcast(D, m);
+        DoubleVector lv = DoubleVector.broadcast(D, l);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = loadD(x, xo + i).sub(mv).sub(lv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** softmax backward: dx = y ⊙ (dy − Σ dy ⊙ y), y in double (tmp). */
+    private static int softmaxGradLoop(double[] y, double dot, float[] dy, int dyo, float[] dx, int dxo, int n) {
+        DoubleVector dv = DoubleVector.broadcast(D, dot);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, y, i).mul(loadD(dy, dyo + i).sub(dv));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /** log_softmax backward: dx = dy − e^y·Σdy, e^y = e·inv from tmp. */
+    private static int logSoftmaxGradLoop(double[] e, double inv, double s, float[] dy, int dyo, float[] dx, int dxo,
+                                          int n) {
+        DoubleVector iv = DoubleVector.broadcast(D, inv);
+        DoubleVector sv = DoubleVector.broadcast(D, s);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = loadD(dy, dyo + i).sub(DoubleVector.fromArray(D, e, i).mul(iv).mul(sv));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /** softmax backward from a float y: dx = y·(dy − dot), Rows.backwardFromOutput's expression. */
+    private static int softmaxGradFromOutputLoop(float[] y, int yo, double dot, float[] dy, int dyo, float[] dx,
+                                                 int dxo, int n) {
+        DoubleVector dv = DoubleVector.broadcast(D, dot);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = loadD(y, yo + i).mul(loadD(dy, dyo + i).sub(dv));
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    /**
+     * log_softmax backward from a float y: dx = dy − e^y·s. y is clamped to {@link #EXP_HI}
+     * (exp's domain; e^746 is ∞ as Math.exp's is); NaN passes min and exp.
+     */
+    private static int logSoftmaxGradFromOutputLoop(float[] y, int yo, double s, float[] dy, int dyo, float[] dx,
+                                                    int dxo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, s);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector g = loadD(dy, dyo + i);   // before exp: after it, loadD was not inlined (rule 1)
+            DoubleVector e = exp(loadD(y, yo + i).min(EXP_HI));
+            DoubleVector v = g.sub(e.mul(sv));
             ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
         }
         return i;

@@ -51,6 +51,13 @@ class ParallelSplitTest {
                 one.backward(f, x, 0, dy, 0, a, 0, rows, cols);
                 split.backward(f, x, 0, dy, 0, b, 0, rows, cols);
                 assertArrayEquals(a, b, f + " backward, threshold " + threshold + ", " + rows + "×" + cols);
+                if (f.backwardFromOutput()) {
+                    float[] y = new float[n];
+                    one.forward(f, x, 0, y, 0, rows, cols);
+                    one.backwardFromOutput(f, y, 0, dy, 0, a, 0, rows, cols);
+                    split.backwardFromOutput(f, y, 0, dy, 0, b, 0, rows, cols);
+                    assertArrayEquals(a, b, f + " backward from output, threshold " + threshold + ", " + rows + "×" + cols);
+                }
                 float[] alpha = new float[cols];
                 java.util.Arrays.fill(alpha, 0.3f);
                 float[] da = new float[cols];

@@ -120,6 +120,45 @@ class ScalarReferenceTest {
         assertEquals(2.0, Erfc.erfc(Double.NEGATIVE_INFINITY));
     }
 
+    /**
+     * GELU(erf) and its derivative against 50-digit values (mpmath, {@code ci/gen-erfcx.py
+     * --golden-gelu}): x from −37 (gelu still a normal double) to 8 in steps of ¼, and float
+     * inputs such as −11.807917, where the exhaustive run saw the reference's own error when it
+     * rounded x/√2 before e^(−z²) (1.8e-14 there, and up to 1.6e-13 at x = −36 on this grid).
+     * Forward: relative error within erfc's bounds plus a few roundings (2e-15 where z = |x|/√2 ≤
+     * 13, 4e-15 beyond). Derivative: the same bound times Φ(x) + |x|·φ(x), the size of its two
+     * terms, since it has a root near x = −0.75.
+     */
+    @Test
+    void geluMatchesGoldenValues() throws java.io.IOException {
+        Activation gelu = Activation.parse("gelu");
+        int rows = 0;
+        try (var in = ScalarReferenceTest.class.getResourceAsStream("gelu-golden.csv")) {
+            assertTrue(in != null, "missing gelu-golden.csv");
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] v = line.split(",");
+                double x = Double.parseDouble(v[0]);
+                double y = Double.parseDouble(v[1]);
+                double d = Double.parseDouble(v[2]);
+                double scale = Double.parseDouble(v[3]);
+                double bound = x >= -13 * Math.sqrt(2) ? 2e-15 : 4e-15;
+                double gy = Scalar.forward(gelu.kind(), gelu.p0(), gelu.p1(), x);
+                double gd = Scalar.derivative(gelu.kind(), gelu.p0(), gelu.p1(), x);
+                double rel = y == 0 ? Math.abs(gy) : Math.abs(gy - y) / Math.abs(y);
+                assertTrue(rel <= bound, String.format(Locale.ROOT,
+                        "gelu(%s) = %s, exact %s: relative error %.2e > %.1e", x, gy, y, rel, bound));
+                double relD = Math.abs(gd - d) / scale;
+                assertTrue(relD <= bound, String.format(Locale.ROOT,
+                        "gelu'(%s) = %s, exact %s: error %.2e of Φ + |x|φ > %.1e", x, gd, d, relD, bound));
+                rows++;
+            }
+        }
+        assertTrue(rows > 180, "golden table has " + rows + " rows");
+    }
+
     @Test
     void goldenValues() {
         // mpmath, 30 digits

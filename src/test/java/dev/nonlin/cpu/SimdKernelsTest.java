@@ -38,6 +38,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *   <li>Numerics: special values and random draws (fresh seed per run, printed on failure)
  *       against Scalar's float64 value under the contract: forward ≤ 4 ULP, backward ≤ 8 ULP +
  *       2⁻²³·|dy|, NaN ⇔ NaN, infinities equal.
+ *   <li>Rows (softmax, log_softmax): widths that straddle every vector width, at non-zero
+ *       offsets, ordinary and special rows (NaN, ±∞ and the dominant entry at the first lane, mid
+ *       row and in the tail), against Rows' float64 value and the scalar loop under the
+ *       contract (backward with the row's Σ|dy| as |dy|).
  *   <li>The fast path: once compiled, a loop allocates nothing (no boxed vectors).
  * </ol>
  * The largest errors seen are printed after the run, per function.
@@ -64,12 +68,16 @@ class SimdKernelsTest {
         return Activations.all().stream();
     }
 
+    static Stream<Activation> rowWise() {
+        return catalogue().filter(Activation::rowWise);
+    }
+
     // ================================================================== 1. loops: SIMD vs scalar
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void matchesScalarAtEverySizeAndOffset(Activation f) {
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeFalse(f.rowWise(), "row-wise functions: the row methods, section 3");
         Kind k = f.kind();
         double p0 = f.p0();
         double p1 = f.p1();
@@ -195,7 +203,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void forwardWithinFourUlpsOfFloat64(Activation f) {
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeFalse(f.rowWise(), "row-wise functions: the row methods, section 3");
         float[] x = inputs(1, 1 << 16);
         int n = x.length;
         float[] xs = place(x, XO);
@@ -213,7 +221,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void backwardWithinContractOfFloat64(Activation f) {
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
+        assumeFalse(f.rowWise(), "row-wise functions: the row methods, section 3");
         float[] x = inputs(2, 1 << 16);
         Random r = new Random(Contract.SEED ^ 3);
         float[] dy = gaussians(r, x.length);
@@ -306,7 +314,165 @@ class SimdKernelsTest {
         assertTrue(wb.err <= Contract.BACKWARD_ULPS, () -> wb.describe(f + " per-channel backward (SIMD)"));
     }
 
-    // ================================================================== 3. the fast path
+    // ================================================================== 3. rows: softmax, log_softmax
+
+    /** Row widths: 0, and either side of 4 (double lanes on AVX2), 8 (float lanes), 16 and 32. */
+    private static final int[] COLS = {0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1025};
+
+    /** Ordinary rows: gaussian, near-uniform with ties at the max, a wide spread, and Contract's mixture. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowWise")
+    void rowsMatchFloat64AndScalarAtEveryWidthAndOffset(Activation f) {
+        for (int n : COLS) {
+            Random r = new Random(Contract.SEED ^ n ^ f.toString().hashCode());
+            float[] gauss = new float[n];
+            float[] ties = new float[n];
+            float[] wide = new float[n];
+            for (int i = 0; i < n; i++) {
+                gauss[i] = (float) (r.nextGaussian() * 10);
+                ties[i] = r.nextInt(4) / 4f;   // several entries equal the max
+                wide[i] = (r.nextFloat() * 2 - 1) * 200f;
+            }
+            checkRow(f, gauss, "gaussian", r);
+            checkRow(f, ties, "ties at the max", r);
+            checkRow(f, wide, "uniform in ±200", r);
+            checkRow(f, Contract.randomValues(r, n), "Contract.randomValues", r);
+        }
+    }
+
+    /**
+     * Rows' special rows, with the special entry at the first lane, mid row (at a lane boundary
+     * for even widths) and last (in the tail when n is not a multiple of the width).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowWise")
+    void specialRowsAtEveryWidthAndPosition(Activation f) {
+        float inf = Float.POSITIVE_INFINITY;
+        for (int n : COLS) {
+            if (n == 0) {
+                continue;
+            }
+            Random r = new Random(Contract.SEED ^ n ^ 0x5eed);
+            float[] allNegInf = new float[n];
+            Arrays.fill(allNegInf, -inf);
+            checkRow(f, allNegInf, "all −∞", r);
+            for (int p : new int[] {0, n / 2, n - 1}) {
+                float[] base = new float[n];
+                for (int i = 0; i < n; i++) {
+                    base[i] = (float) r.nextGaussian();
+                }
+                String at = " at " + p;
+                checkRow(f, with(base, p, Float.NaN), "NaN" + at, r);
+                checkRow(f, with(base, p, -inf), "−∞" + at, r);
+                checkRow(f, with(base, p, inf), "+∞" + at, r);
+                checkRow(f, with(with(base, p, inf), n - 1 - p, inf), "+∞" + at + " and " + (n - 1 - p), r);
+                checkRow(f, with(base, p, Float.MAX_VALUE), "MAX_VALUE" + at, r);
+                // the dominant entry: log_softmax = −log1p(Σ e^(x_j)) ≈ −2e-22 · (n − 1), not 0
+                float[] dominant = new float[n];
+                for (int i = 0; i < n; i++) {
+                    dominant[i] = -50f - r.nextFloat();
+                }
+                checkRow(f, with(dominant, p, 0f), "dominant" + at, r);
+                float[] masked = with(allNegInf, p, 3f);
+                checkRow(f, masked, "one finite entry" + at, r);
+            }
+        }
+    }
+
+    private static float[] with(float[] a, int i, float v) {
+        float[] b = a.clone();
+        b[i] = v;
+        return b;
+    }
+
+    /**
+     * One row through the SIMD row methods at offsets XO, YO, DYO, DXO: against Rows' float64
+     * value and the scalar loop under the contract, guard cells intact, inputs untouched, and
+     * in place bit-identical to out of place.
+     */
+    private static void checkRow(Activation f, float[] row, String kind, Random r) {
+        Kind k = f.kind();
+        int n = row.length;
+        String at = f + " n=" + n + " " + kind + " (x@" + XO + ", y@" + YO + ", dy@" + DYO + ", dx@" + DXO + ")";
+        float[] x = place(row, XO);
+        float[] dy = place(gaussians(r, n), DYO);
+        float[] x0 = x.clone();
+        float[] dy0 = dy.clone();
+        double[] tmp = new double[n];
+        double l1 = dev.nonlin.cli.Ulp.rowDy(dy, DYO, n);
+
+        float[] y = poisoned(YO + n + GUARD);
+        float[] yRef = poisoned(YO + n + GUARD);
+        SIMD.rowForward(k, x, XO, y, YO, n, tmp);
+        SCALAR.rowForward(k, x, XO, yRef, YO, n, tmp);
+        double[] exact = Contract.forwardRow(f, x, XO, n);
+        record(f, 0, compareRow(at + " forward", row, y, YO, yRef, exact, 0, n, false));
+        assertTrue(Arrays.equals(x0, x), at + ": forward wrote to x");
+
+        float[] dx = poisoned(DXO + n + GUARD);
+        float[] dxRef = poisoned(DXO + n + GUARD);
+        SIMD.rowBackward(k, x, XO, dy, DYO, dx, DXO, n, tmp);
+        SCALAR.rowBackward(k, x, XO, dy, DYO, dxRef, DXO, n, tmp);
+        double[] exactDx = Contract.backwardRow(f, x, XO, dy, DYO, n);
+        record(f, 1, compareRow(at + " backward", row, dx, DXO, dxRef, exactDx, l1, n, true));
+        assertTrue(Arrays.equals(x0, x) && Arrays.equals(dy0, dy), at + ": backward wrote to x or dy");
+
+        // from the output: the reference is Rows' formula at the y the scalar loop produced
+        double[] yd = new double[n];
+        for (int i = 0; i < n; i++) {
+            yd[i] = yRef[YO + i];
+        }
+        Rows.backwardDouble(k, yd, dy, DYO, yd, n);
+        float[] dxo = poisoned(DXO + n + GUARD);
+        float[] dxoRef = poisoned(DXO + n + GUARD);
+        SIMD.rowBackwardFromOutput(k, yRef, YO, dy, DYO, dxo, DXO, n);
+        SCALAR.rowBackwardFromOutput(k, yRef, YO, dy, DYO, dxoRef, DXO, n);
+        record(f, 2, compareRow(at + " backward from output", row, dxo, DXO, dxoRef, yd, l1, n, true));
+
+        // in place: y = x, dx = dy and dx = x give the same bits as out of place
+        float[] z = x.clone();
+        SIMD.rowForward(k, z, XO, z, XO, n, tmp);
+        assertRangeEquals(at + " forward in place", y, YO, z, XO, n);
+        float[] d = dy.clone();
+        SIMD.rowBackward(k, x, XO, d, DYO, d, DYO, n, tmp);
+        assertRangeEquals(at + " backward in place (dx = dy)", dx, DXO, d, DYO, n);
+        float[] xd = x.clone();
+        SIMD.rowBackward(k, xd, XO, dy, DYO, xd, XO, n, tmp);
+        assertRangeEquals(at + " backward in place (dx = x)", dx, DXO, xd, XO, n);
+        float[] g = dy.clone();
+        float[] yy = yRef.clone();
+        SIMD.rowBackwardFromOutput(k, yy, YO, g, DYO, g, DYO, n);
+        assertRangeEquals(at + " backward from output in place (dx = dy)", dxo, DXO, g, DYO, n);
+    }
+
+    /**
+     * got vs the float64 value and vs the scalar loop's float, under the contract; guards intact.
+     * Returns the worst error against float64 (0 for an empty row).
+     */
+    private static double compareRow(String what, float[] row, float[] got, int off, float[] scalar, double[] exact,
+                                   double l1, int n, boolean backward) {
+        for (int i = 0; i < off; i++) {
+            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
+        }
+        for (int i = off + n; i < got.length; i++) {
+            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
+        }
+        Worst w = new Worst();
+        Worst ws = new Worst();
+        for (int i = 0; i < n; i++) {
+            float g = got[off + i];
+            float s = scalar[off + i];
+            w.offer(backward ? Contract.backwardUlps(g, exact[i], l1) : Contract.ulps(g, exact[i]), i, row[i],
+                    exact[i], g);
+            ws.offer(backward ? Contract.backwardUlps(g, s, l1) : Contract.ulps(g, s), i, row[i], s, g);
+        }
+        double tol = backward ? Contract.BACKWARD_ULPS : Contract.FORWARD_ULPS;
+        assertTrue(w.err <= tol, () -> w.describe(what + " vs float64"));
+        assertTrue(ws.err <= tol, () -> ws.describe(what + " vs the scalar loop"));
+        return Math.max(0, w.err);
+    }
+
+    // ================================================================== 4. the fast path
 
     /**
      * Once C2 has compiled a loop, a call allocates nothing. An allocating loop means that C2
@@ -319,7 +485,6 @@ class SimdKernelsTest {
     @MethodSource("catalogue")
     void warmLoopsAllocateNothing(Activation f) {
         assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeFalse(f.rowWise(), "row-wise functions go through Rows, never Kernels");
         assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
@@ -333,6 +498,28 @@ class SimdKernelsTest {
         float[] y = new float[n];
         float[] dx = new float[n];
         float[] alpha = uniforms(new Random(Contract.SEED ^ 2), n);
+        if (f.rowWise()) {
+            // 64 rows of 1024 finite values: the SIMD path, not Rows' special rows
+            int cols = 1024;
+            float[] xr = gaussians(new Random(Contract.SEED ^ 3), n);
+            double[] tmp = new double[cols];
+            assertWarmCallAllocatesNothing(threads, f + " rows forward", () -> {
+                for (int r = 0; r < n; r += cols) {
+                    SIMD.rowForward(k, xr, r, y, r, cols, tmp);
+                }
+            });
+            assertWarmCallAllocatesNothing(threads, f + " rows backward", () -> {
+                for (int r = 0; r < n; r += cols) {
+                    SIMD.rowBackward(k, xr, r, dy, r, dx, r, cols, tmp);
+                }
+            });
+            assertWarmCallAllocatesNothing(threads, f + " rows backward from output", () -> {
+                for (int r = 0; r < n; r += cols) {
+                    SIMD.rowBackwardFromOutput(k, y, r, dy, r, dx, r, cols);
+                }
+            });
+            return;
+        }
         assertWarmCallAllocatesNothing(threads, f + " forward", () -> SIMD.forward(k, p0, p1, x, 0, y, 0, n));
         assertWarmCallAllocatesNothing(threads, f + " backward",
                 () -> SIMD.backward(k, p0, p1, x, 0, dy, 0, dx, 0, n));
@@ -380,7 +567,7 @@ class SimdKernelsTest {
     }
 
     @Test
-    void rowWiseKindsAreRefused() {
+    void eachKindIsRefusedByTheOtherFamilysMethods() {
         float[] a = new float[8];
         for (Kind k : Kind.values()) {
             if (k.rowWise()) {
@@ -389,6 +576,13 @@ class SimdKernelsTest {
                         () -> SIMD.backward(k, 0, 0, a, 0, a, 0, a, 0, 8), k::name);
                 assertThrows(IllegalArgumentException.class,
                         () -> SIMD.backwardFromOutput(k, 0, 0, a, 0, a, 0, a, 0, 8), k::name);
+            } else {
+                double[] tmp = new double[8];
+                assertThrows(IllegalArgumentException.class, () -> SIMD.rowForward(k, a, 0, a, 0, 8, tmp), k::name);
+                assertThrows(IllegalArgumentException.class,
+                        () -> SIMD.rowBackward(k, a, 0, a, 0, a, 0, 8, tmp), k::name);
+                assertThrows(IllegalArgumentException.class,
+                        () -> SIMD.rowBackwardFromOutput(k, a, 0, a, 0, a, 0, 8), k::name);
             }
         }
     }
@@ -403,14 +597,18 @@ class SimdKernelsTest {
     @AfterAll
     static void printWorst() {
         StringBuilder s = new StringBuilder("SIMD max error in ULP (forward / backward beyond the slack / from output"
-                + " / backward plain where |f'| ≥ 2⁻¹⁰), seed "
+                + " / backward plain where |f'| ≥ 2⁻¹⁰; rows: backward beyond 2⁻²³·Σ|dy|), seed "
                 + Contract.SEED + ", " + SIMD.description() + ":\n");
-        WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-36s %6.3f  %6.3f  %6s  %6.3f%n",
-                name, e[0], e[1], e[2] < 0 ? "-" : String.format(Locale.ROOT, "%6.3f", e[2]), e[3])));
+        WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-36s %6.3f  %6.3f  %6s  %6s%n",
+                name, e[0], e[1], orDash(e[2]), orDash(e[3]))));
         System.out.print(s);
     }
 
     // ================================================================== helpers
+
+    private static String orDash(double e) {
+        return e < 0 ? "-" : String.format(Locale.ROOT, "%6.3f", e);
+    }
 
     private static synchronized void record(Activation f, int slot, double err) {
         double[] e = WORST.computeIfAbsent(f.toString(), s -> new double[] {-1, -1, -1, -1});
