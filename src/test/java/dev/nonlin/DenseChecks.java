@@ -49,15 +49,28 @@ public final class DenseChecks {
      * {@link CpuBackend#DEFAULT_PARALLEL_THRESHOLD}); the property is read when a backend is made.
      */
     public static Backend splitting(int threshold) {
-        String old = System.getProperty(THRESHOLD);
-        System.setProperty(THRESHOLD, Integer.toString(threshold));
+        return withProperty(THRESHOLD, Integer.toString(threshold), () -> CpuBackend.simd(true));
+    }
+
+    /**
+     * The plain GEMM loop ({@code -Dnonlin.cpu.gemm=plain}) on a parallel backend splitting from
+     * {@code threshold}: the reference loop's own thread split.
+     */
+    public static Backend plainSplitting(int threshold) {
+        return withProperty(CpuBackend.GEMM_PROPERTY, "plain", () -> splitting(threshold));
+    }
+
+    /** A backend made while a system property is set (backends read theirs when made). */
+    private static Backend withProperty(String key, String value, java.util.function.Supplier<Backend> make) {
+        String old = System.getProperty(key);
+        System.setProperty(key, value);
         try {
-            return CpuBackend.simd(true);
+            return make.get();
         } finally {
             if (old == null) {
-                System.clearProperty(THRESHOLD);
+                System.clearProperty(key);
             } else {
-                System.setProperty(THRESHOLD, old);
+                System.setProperty(key, old);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.nonlin;
 import dev.nonlin.DenseChecks.MatmulCase;
 import dev.nonlin.DenseChecks.MatmulReference;
 import dev.nonlin.cpu.CpuBackend;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,6 +75,21 @@ class MatmulTest {
                 Backend fb = firstBackend;
                 assertArrayEquals(first, c, () -> mc + ": " + b + " differs from " + fb + " (seed " + mc.seed() + ")");
             }
+        }
+    }
+
+    /**
+     * {@code -Dnonlin.cpu.gemm=plain} takes the reference loop on a SIMD backend, says so, and its
+     * thread split gives the scalar backend's bits.
+     */
+    @Test
+    void plainLoopOnRequestSplitsToTheSameBits() {
+        Assumptions.assumeTrue(CpuBackend.simdAvailable(), "needs the Vector API for a SIMD backend to override");
+        Backend plain = DenseChecks.plainSplitting(1);
+        assertTrue(((CpuBackend) plain).gemmDescription().contains("forced by -Dnonlin.cpu.gemm=plain"),
+                ((CpuBackend) plain).gemmDescription());
+        for (MatmulCase mc : sliceCases()) {
+            assertArrayEquals(DenseChecks.matmul(CpuBackend.scalar(), mc), DenseChecks.matmul(plain, mc), mc.toString());
         }
     }
 
