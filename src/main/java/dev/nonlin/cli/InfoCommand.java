@@ -15,10 +15,13 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.concurrent.Callable;
 
-/** {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), threads and every backend. */
+/**
+ * {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), the CPU GEMM (micro-kernel or
+ * plain loop, and why), threads and every backend.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Show the Java runtime, whether the CPU SIMD path is on (and its width, or why not), "
-                + "the threads, and every backend with its availability or the reason it is unavailable.",
+                + "the CPU matmul path (the SIMD micro-kernel and its tile, or the plain loop and why), the threads, and every backend with its availability or the reason it is unavailable.",
                 "Set NONLIN_BACKEND or -Dnonlin.backend to auto|cpu|cuda to force a choice."})
 final class InfoCommand implements Callable<Integer> {
 
@@ -47,6 +50,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         line(out, "threads", cpu.threads() + " (fork/join pool for large arrays)");
         line(out, "cpu", cpu.description());
+        line(out, "gemm", cpu.gemmDescription());
 
         Backends.Report report = Backends.report();
         line(out, "auto", report.chosen() + " (" + report.reason() + ")");

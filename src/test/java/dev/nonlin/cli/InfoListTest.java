@@ -29,6 +29,24 @@ class InfoListTest {
         }
     }
 
+    /** The gemm line names the micro-kernel and its tile, or says why matmul takes the plain loop. */
+    @Test
+    void infoShowsTheCpuGemmPath() {
+        Cli.Run run = Cli.run("info");
+        assertEquals(Main.OK, run.code(), run::toString);
+        String gemm = run.out().lines().filter(l -> l.startsWith("gemm:")).findFirst().orElse(null);
+        assertTrue(gemm != null, () -> "expected a gemm: line in:\n" + run);
+        if (dev.nonlin.cpu.CpuBackend.simdAvailable()) {
+            assertTrue(gemm.matches("gemm: +SIMD micro-kernel \\d+×\\d+ \\(\\d+ rows × 2 vectors of \\d+ floats, fma\\).*"),
+                    gemm);
+        } else {
+            assertTrue(gemm.contains("plain i-p-j loop (SIMD off: " + dev.nonlin.cpu.CpuBackend.simdUnavailabilityCause()),
+                    gemm);
+        }
+        assertTrue(dev.nonlin.cpu.CpuBackend.scalar().gemmDescription().startsWith(
+                "plain i-p-j loop (the scalar reference backend)"), dev.nonlin.cpu.CpuBackend.scalar().gemmDescription());
+    }
+
     @Test
     void listShowsEveryFunction() {
         Cli.Run run = Cli.run("list");
