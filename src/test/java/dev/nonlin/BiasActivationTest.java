@@ -3,7 +3,6 @@ package dev.nonlin;
 import dev.nonlin.cpu.CpuBackend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -12,6 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static dev.nonlin.DenseChecks.filled;
+import static dev.nonlin.DenseChecks.rejects;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -168,55 +169,36 @@ class BiasActivationTest {
     private final Backend b = CpuBackend.get();
     private final Activation relu = Activation.relu();
 
-    private Tensor filled(int rows, int cols) {
-        float[] v = new float[rows * cols];
-        Arrays.fill(v, 42f);
-        return b.tensor(v, rows, cols);
-    }
-
-    /** Throws IllegalArgumentException mentioning {@code mention}; none of {@code outputs} is written. */
-    private static void rejects(String mention, Executable call, Tensor... outputs) {
-        float[][] before = new float[outputs.length][];
-        for (int i = 0; i < outputs.length; i++) {
-            before[i] = outputs[i].toArray();
-        }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(mention), "message should mention '" + mention + "': " + e.getMessage());
-        for (int i = 0; i < outputs.length; i++) {
-            assertArrayEquals(before[i], outputs[i].toArray(), "an output was written before the argument check");
-        }
-    }
-
     @Test
     void badArgumentsAreNamedAndNothingIsWritten() {
-        Tensor z = filled(2, 3);
-        Tensor bias = filled(1, 3);
-        Tensor y = filled(2, 3);
-        Tensor dy = filled(2, 3);
-        Tensor dz = filled(2, 3);
-        Tensor dBias = filled(3, 1);
+        Tensor z = filled(b, 2, 3);
+        Tensor bias = filled(b, 1, 3);
+        Tensor y = filled(b, 2, 3);
+        Tensor dy = filled(b, 2, 3);
+        Tensor dz = filled(b, 2, 3);
+        Tensor dBias = filled(b, 3, 1);
         rejects("f (the activation) must not be null", () -> b.biasActivationForward(null, z, bias, y), y);
         rejects("z must not be null", () -> b.biasActivationForward(relu, null, bias, y), y);
-        rejects("bias.size() (4) must equal z.cols() (3)", () -> b.biasActivationForward(relu, z, filled(1, 4), y), y);
-        rejects("y is 3 × 2 but z is 2 × 3", () -> b.biasActivationForward(relu, z, bias, filled(3, 2)), y);
-        Tensor square = filled(3, 3);
-        Tensor squareBias = filled(3, 1);
-        Tensor row = filled(1, 3);
-        Tensor rowBias = filled(1, 3);
+        rejects("bias.size() (4) must equal z.cols() (3)", () -> b.biasActivationForward(relu, z, filled(b, 1, 4), y), y);
+        rejects("y is 3 × 2 but z is 2 × 3", () -> b.biasActivationForward(relu, z, bias, filled(b, 3, 2)), y);
+        Tensor square = filled(b, 3, 3);
+        Tensor squareBias = filled(b, 3, 1);
+        Tensor row = filled(b, 1, 3);
+        Tensor rowBias = filled(b, 1, 3);
         rejects("y must not be bias", () -> b.biasActivationForward(relu, row, rowBias, rowBias), rowBias);
         rejects("y belongs to backend", () -> b.biasActivationForward(relu, z, bias,
                 CpuBackend.scalar().allocate(2, 3)), y);
         rejects("dBias.size() (2) must equal z.cols() (3)",
-                () -> b.biasActivationBackward(relu, z, bias, dy, dz, filled(2, 1)), dz);
-        rejects("dz is 2 × 2 but z is 2 × 3", () -> b.biasActivationBackward(relu, z, bias, dy, filled(2, 2), dBias),
+                () -> b.biasActivationBackward(relu, z, bias, dy, dz, filled(b, 2, 1)), dz);
+        rejects("dz is 2 × 2 but z is 2 × 3", () -> b.biasActivationBackward(relu, z, bias, dy, filled(b, 2, 2), dBias),
                 dBias);
-        Tensor rowDz = filled(1, 3);
-        rejects("dBias must be a tensor of its own", () -> b.biasActivationBackward(relu, row, rowBias, filled(1, 3),
+        Tensor rowDz = filled(b, 1, 3);
+        rejects("dBias must be a tensor of its own", () -> b.biasActivationBackward(relu, row, rowBias, filled(b, 1, 3),
                 rowDz, rowDz), rowDz);
         rejects("dz must not be z", () -> b.biasActivationBackward(relu, z, bias, dy, z, dBias), z, dBias);
         rejects("dBias must be a tensor of its own", () -> b.biasActivationBackward(relu, square, squareBias, square,
-                filled(3, 3), squareBias), squareBias);
-        Tensor closed = filled(2, 3);
+                filled(b, 3, 3), squareBias), squareBias);
+        Tensor closed = filled(b, 2, 3);
         closed.close();
         rejects("dy is closed", () -> b.biasActivationBackward(relu, z, bias, closed, dz, dBias), dz, dBias);
     }

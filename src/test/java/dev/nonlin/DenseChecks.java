@@ -8,6 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
+import org.junit.jupiter.api.function.Executable;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -72,6 +76,31 @@ public final class DenseChecks {
             } else {
                 System.setProperty(key, old);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ argument checks
+
+    /** A rows × cols tensor of b filled with 42, to show that a rejected call wrote nothing. */
+    public static Tensor filled(Backend b, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        Arrays.fill(v, 42f);
+        return b.tensor(v, rows, cols);
+    }
+
+    /**
+     * The call throws IllegalArgumentException whose message contains {@code mention} (the
+     * argument's name and value), and none of {@code untouched} is written.
+     */
+    public static void rejects(String mention, Executable call, Tensor... untouched) {
+        float[][] before = new float[untouched.length][];
+        for (int i = 0; i < untouched.length; i++) {
+            before[i] = untouched[i].toArray();
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(mention), "message should mention '" + mention + "': " + e.getMessage());
+        for (int i = 0; i < untouched.length; i++) {
+            assertArrayEquals(before[i], untouched[i].toArray(), "a tensor was written before the argument check");
         }
     }
 

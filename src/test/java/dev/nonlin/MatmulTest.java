@@ -5,7 +5,6 @@ import dev.nonlin.DenseChecks.MatmulReference;
 import dev.nonlin.cpu.CpuBackend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -14,8 +13,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static dev.nonlin.DenseChecks.filled;
+import static dev.nonlin.DenseChecks.rejects;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -227,48 +227,37 @@ class MatmulTest {
 
     private final Backend b = CpuBackend.get();
 
-    /** Throws IllegalArgumentException mentioning each of {@code mentions}, and c is untouched. */
-    private static void rejects(Tensor c, Executable call, String... mentions) {
-        float[] before = c.toArray();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        for (String m : mentions) {
-            assertTrue(e.getMessage().contains(m), "message should mention '" + m + "': " + e.getMessage());
-        }
-        assertArrayEquals(before, c.toArray(), "c was written before the argument check");
-    }
-
-    private Tensor filled(int rows, int cols) {
-        float[] v = new float[rows * cols];
-        Arrays.fill(v, 42f);
-        return b.tensor(v, rows, cols);
-    }
-
     @Test
     void badArgumentsAreNamedAndNothingIsWritten() {
-        Tensor a = filled(2, 3);
-        Tensor bt = filled(3, 4);
-        Tensor c = filled(2, 4);
-        rejects(c, () -> b.matmul(null, Transpose.N, bt, Transpose.N, c), "a must not be null");
-        rejects(c, () -> b.matmul(a, Transpose.N, null, Transpose.N, c), "b must not be null");
-        rejects(c, () -> b.matmul(a, null, bt, Transpose.N, c), "ta", "null");
-        rejects(c, () -> b.matmul(a, Transpose.N, bt, null, c), "tb", "null");
-        rejects(c, () -> b.matmul(a, Transpose.T, bt, Transpose.N, c), "op(a) is 3 × 2", "op(b) is 3 × 4",
-                "inner dimensions");
-        rejects(c, () -> b.matmul(a, Transpose.N, bt, Transpose.T, c), "op(b) is 4 × 3", "b is 3 × 4, T");
-        Tensor wrong = filled(2, 3);
-        rejects(wrong, () -> b.matmul(a, Transpose.N, bt, Transpose.N, wrong), "c is 2 × 3", "2 × 4");
-        Tensor square = filled(3, 3);
-        rejects(square, () -> b.matmul(square, Transpose.N, filled(3, 3), Transpose.N, square), "not a");
-        rejects(square, () -> b.matmul(filled(3, 3), Transpose.N, square, Transpose.T, square), "not b");
+        Tensor a = filled(b, 2, 3);
+        Tensor bt = filled(b, 3, 4);
+        Tensor c = filled(b, 2, 4);
+        rejects("a must not be null", () -> b.matmul(null, Transpose.N, bt, Transpose.N, c), c);
+        rejects("b must not be null", () -> b.matmul(a, Transpose.N, null, Transpose.N, c), c);
+        rejects("ta must be Transpose.N or Transpose.T, got null",
+                () -> b.matmul(a, null, bt, Transpose.N, c), c);
+        rejects("tb must be Transpose.N or Transpose.T, got null",
+                () -> b.matmul(a, Transpose.N, bt, null, c), c);
+        rejects("op(a) is 3 × 2 (a is 2 × 3, T) but op(b) is 3 × 4 (b is 3 × 4, N): the inner dimensions"
+                + " must agree", () -> b.matmul(a, Transpose.T, bt, Transpose.N, c), c);
+        rejects("op(a) is 2 × 3 (a is 2 × 3, N) but op(b) is 4 × 3 (b is 3 × 4, T)",
+                () -> b.matmul(a, Transpose.N, bt, Transpose.T, c), c);
+        Tensor wrong = filled(b, 2, 3);
+        rejects("c is 2 × 3 but op(a)·op(b) is 2 × 4", () -> b.matmul(a, Transpose.N, bt, Transpose.N, wrong),
+                wrong);
+        Tensor square = filled(b, 3, 3);
+        rejects("c must be a tensor of its own, not a",
+                () -> b.matmul(square, Transpose.N, filled(b, 3, 3), Transpose.N, square), square);
+        rejects("c must be a tensor of its own, not b",
+                () -> b.matmul(filled(b, 3, 3), Transpose.N, square, Transpose.T, square), square);
         Tensor foreign = CpuBackend.scalar().tensor(new float[12], 3, 4);
-        rejects(c, () -> b.matmul(a, Transpose.N, foreign, Transpose.N, c), "b belongs to backend");
-        Tensor closed = filled(2, 3);
+        rejects("b belongs to backend cpu, not to this cpu backend",
+                () -> b.matmul(a, Transpose.N, foreign, Transpose.N, c), c);
+        Tensor closed = filled(b, 2, 3);
         closed.close();
-        rejects(c, () -> b.matmul(closed, Transpose.N, bt, Transpose.N, c), "a is closed");
-        Tensor closedC = filled(2, 4);
+        rejects("a is closed", () -> b.matmul(closed, Transpose.N, bt, Transpose.N, c), c);
+        Tensor closedC = filled(b, 2, 4);
         closedC.close();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> b.matmul(a, Transpose.N, bt, Transpose.N, closedC));
-        assertTrue(e.getMessage().contains("c is closed"), e.getMessage());
+        rejects("c is closed", () -> b.matmul(a, Transpose.N, bt, Transpose.N, closedC));
     }
 }

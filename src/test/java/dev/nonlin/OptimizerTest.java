@@ -2,7 +2,6 @@ package dev.nonlin;
 
 import dev.nonlin.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -11,8 +10,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+import static dev.nonlin.DenseChecks.filled;
+import static dev.nonlin.DenseChecks.rejects;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -170,30 +170,12 @@ class OptimizerTest {
 
     private final Backend b = CpuBackend.get();
 
-    private Tensor filled(int rows, int cols) {
-        float[] v = new float[rows * cols];
-        Arrays.fill(v, 42f);
-        return b.tensor(v, rows, cols);
-    }
-
-    private static void rejects(String mention, Executable call, Tensor... outputs) {
-        float[][] before = new float[outputs.length][];
-        for (int i = 0; i < outputs.length; i++) {
-            before[i] = outputs[i].toArray();
-        }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(mention), "message should mention '" + mention + "': " + e.getMessage());
-        for (int i = 0; i < outputs.length; i++) {
-            assertArrayEquals(before[i], outputs[i].toArray(), "a tensor was written before the argument check");
-        }
-    }
-
     @Test
     void badArgumentsAreNamedAndNothingIsWritten() {
-        Tensor w = filled(2, 3);
-        Tensor g = filled(2, 3);
-        Tensor m = filled(2, 3);
-        Tensor v = filled(2, 3);
+        Tensor w = filled(b, 2, 3);
+        Tensor g = filled(b, 2, 3);
+        Tensor m = filled(b, 2, 3);
+        Tensor v = filled(b, 2, 3);
         Optimizer sgd = Optimizer.sgd(0.1f);
         Optimizer momentum = Optimizer.sgd(0.1f, 0.9f);
         Optimizer adam = Optimizer.adam(0.1f);
@@ -205,15 +187,15 @@ class OptimizerTest {
         rejects("m must not be null: " + momentum, () -> b.optimizerStep(momentum, 1, w, g, null, null), w);
         rejects("v must not be null: " + adam, () -> b.optimizerStep(adam, 1, w, g, m, null), w, m);
         rejects("m must not be null: " + adam, () -> b.optimizerStep(adam, 1, w, g, null, v), w, v);
-        rejects("m is 3 × 2 but w is 2 × 3", () -> b.optimizerStep(adam, 1, w, g, filled(3, 2), v), w, v);
-        rejects("g is 2 × 2 but w is 2 × 3", () -> b.optimizerStep(sgd, 1, w, filled(2, 2), null, null), w);
+        rejects("m is 3 × 2 but w is 2 × 3", () -> b.optimizerStep(adam, 1, w, g, filled(b, 3, 2), v), w, v);
+        rejects("g is 2 × 2 but w is 2 × 3", () -> b.optimizerStep(sgd, 1, w, filled(b, 2, 2), null, null), w);
         rejects("g must not be w", () -> b.optimizerStep(sgd, 1, w, w, null, null), w);
         rejects("m must not be g", () -> b.optimizerStep(momentum, 1, w, g, g, null), w, g);
         rejects("v must not be m", () -> b.optimizerStep(adam, 1, w, g, m, m), w, m);
         rejects("v must not be w", () -> b.optimizerStep(adam, 1, w, g, m, w), w, m);
         rejects("w belongs to backend", () -> b.optimizerStep(sgd, 1, CpuBackend.scalar().allocate(2, 3), g, null,
                 null), g);
-        Tensor closed = filled(2, 3);
+        Tensor closed = filled(b, 2, 3);
         closed.close();
         rejects("g is closed", () -> b.optimizerStep(adam, 1, w, closed, m, v), w, m, v);
     }

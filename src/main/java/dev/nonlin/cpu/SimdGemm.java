@@ -22,8 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>The same bits on every thread count.</b> Every element of c is the sum over k in blocks of
  * {@link #depth} (at most {@link #KC}) from 0: inside a block, one accumulator lane takes
- * {@code fma(a[i,p], b[p,j], acc)} for p in increasing order, from 0; then {@code c = alpha·acc + beta·c} after the first block and
- * {@code c = alpha·acc + c} after each later one. Nothing here depends on where a row falls in a
+ * {@code fma(a[i,p], b[p,j], acc)} for p in increasing order, from 0; then
+ * {@code c = alpha·acc + beta·c} after the first block and {@code c = alpha·acc + c} after each
+ * later one. Nothing here depends on where a row falls in a
  * task, a block or a tile: the kernel leaves every tile's accumulators in a small buffer, and edge
  * tiles (run on zero-padded panels) update c with the same float arithmetic, element by element,
  * for the valid elements only.
@@ -269,13 +270,8 @@ final class SimdGemm implements Gemm {
                     ap[d + 5] = a[s5 + p];
                 }
             } else if (!ta) {
-                // a is m × k: row i + r is contiguous over p
-                for (int r = 0; r < mr; r++) {
-                    int src = (i + r) * k + pc;
-                    for (int p = 0; p < kc; p++) {
-                        ap[o + p * MR + r] = a[src + p];
-                    }
-                }
+                // a is m × k: row i + r is contiguous over p (the last rows of c)
+                interleave(a, i * k + pc, k, mr, kc, ap, o, MR);
             } else {
                 // a is k × m: column i + r of op(a) is row pc + p of a, contiguous over r
                 for (int p = 0; p < kc; p++) {
@@ -284,12 +280,33 @@ final class SimdGemm implements Gemm {
                         ap[o + p * MR + r] = a[src + r];
                     }
                 }
+                zeroLanes(ap, o, MR, mr, kc);
             }
-            for (int r = mr; r < MR; r++) {
-                for (int p = 0; p < kc; p++) {
-                    ap[o + p * MR + r] = 0f;
-                }
+        }
+    }
+
+    /**
+     * Lines of kc floats, {@code lines} of them {@code stride} apart from {@code src[s]}, into a
+     * panel {@code width} lanes wide: {@code dst[o + p·width + r] = src[s + r·stride + p]}, and
+     * zeros in the lanes from {@code lines} to {@code width}.
+     */
+    private static void interleave(float[] src, int s, int stride, int lines, int kc, float[] dst, int o, int width) {
+        for (int r = 0; r < lines; r++) {
+            int from = s + r * stride;
+            for (int p = 0; p < kc; p++) {
+                dst[o + p * width + r] = src[from + p];
             }
+        }
+        zeroLanes(dst, o, width, lines, kc);
+    }
+
+    /** Zeros in lanes [from, width) of kc steps of a panel {@code width} lanes wide at {@code o}. */
+    private static void zeroLanes(float[] dst, int o, int width, int from, int kc) {
+        if (from == width) {
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            java.util.Arrays.fill(dst, o + p * width + from, o + p * width + width, 0f);
         }
     }
 
@@ -317,22 +334,12 @@ final class SimdGemm implements Gemm {
                             FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
                         } else {
                             System.arraycopy(b, src, bp, dst, nr);
-                            java.util.Arrays.fill(bp, dst + nr, dst + NR, 0f);
                         }
                     }
+                    zeroLanes(bp, o, NR, nr, kc);
                 } else {
                     // b is n × k: column j + q of op(b) is row j + q of b, contiguous over p
-                    for (int q = 0; q < nr; q++) {
-                        int src = (j + q) * k + pc;
-                        for (int p = 0; p < kc; p++) {
-                            bp[o + p * NR + q] = b[src + p];
-                        }
-                    }
-                    for (int q = nr; q < NR; q++) {
-                        for (int p = 0; p < kc; p++) {
-                            bp[o + p * NR + q] = 0f;
-                        }
-                    }
+                    interleave(b, j * k + pc, k, nr, kc, bp, o, NR);
                 }
             }
         }
