@@ -87,6 +87,21 @@ public final class Contract {
         return y;
     }
 
+    /**
+     * Points where f' jumps (for softsign, f''): central differences straddling them mean nothing,
+     * so derivative checks stay clear of them.
+     */
+    public static double[] kinks(Activation f) {
+        return switch (f.kind()) {
+            case RELU, LEAKY_RELU, PRELU, ELU, SELU, CELU, SOFTSIGN -> new double[] {0};   // softsign: f'' jumps at 0
+            case HARDTANH -> new double[] {f.p0(), f.p1()};
+            case RELU6 -> new double[] {0, 6};
+            case HARDSIGMOID, HARDSWISH -> new double[] {-3, 3};
+            case SOFTPLUS -> new double[] {f.p1() / f.p0()};
+            default -> new double[0];
+        };
+    }
+
     /** The worst element of a comparison, for failure messages. */
     public static final class Worst {
         public double err = -1;

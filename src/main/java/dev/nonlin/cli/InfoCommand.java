@@ -15,11 +15,15 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.concurrent.Callable;
 
-/** {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), threads, every backend and CUDA's SGEMM. */
+/**
+ * {@code nonlin info}: the JVM, the CPU path (SIMD or not, and why), the CPU GEMM (micro-kernel or
+ * plain loop, and why), threads, every backend, and CUDA's SGEMM (cuBLAS or our tiled kernel, and why).
+ */
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Show the Java runtime, whether the CPU SIMD path is on (and its width, or why not), "
-                + "the threads, every backend with its availability or the reason it is unavailable, and the "
-                + "SGEMM that CUDA's matmul runs (cuBLAS or nonlin's tiled kernel, and why).",
+                + "the CPU matmul path (the SIMD micro-kernel and its tile, or the plain loop and why), the threads, "
+                + "every backend with its availability or the reason it is unavailable, and the SGEMM that CUDA's "
+                + "matmul runs (cuBLAS or nonlin's tiled kernel, and why).",
                 "Set NONLIN_BACKEND or -Dnonlin.backend to auto|cpu|cuda to force a choice, and "
                 + "-Dnonlin.cuda.gemm to auto|cublas|nonlin to force the CUDA SGEMM."})
 final class InfoCommand implements Callable<Integer> {
@@ -49,6 +53,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         line(out, "threads", cpu.threads() + " (fork/join pool for large arrays)");
         line(out, "cpu", cpu.description());
+        line(out, "cpu gemm", cpu.gemmDescription());
 
         Backends.Report report = Backends.report();
         line(out, "auto", report.chosen() + " (" + report.reason() + ")");
@@ -74,7 +79,7 @@ final class InfoCommand implements Callable<Integer> {
             if (gpu.brokenReason() != null) {
                 line(out, "gpu", "out of service: " + gpu.brokenReason());
             }
-            line(out, "gemm", gemm(gpu));
+            line(out, "gpu gemm", gemm(gpu));
             dev.nonlin.Crossover c = Backends.crossover();
             if (c != null) {
                 for (dev.nonlin.Activation.Family f : dev.nonlin.Activation.Family.values()) {
@@ -84,7 +89,7 @@ final class InfoCommand implements Callable<Integer> {
             }
         } else {
             line(out, "gpu", "none usable: " + CudaSupport.unavailabilityCause());
-            line(out, "gemm", "CUDA path not probed: CUDA is unusable (matmul runs on the CPU)");
+            line(out, "gpu gemm", "CUDA path not probed: CUDA is unusable (matmul runs on the CPU)");
             line(out, "crossover", "none: without a GPU, auto runs everything on the CPU");
         }
         out.println("backends:");

@@ -43,14 +43,38 @@ public final class CpuBackend extends AbstractBackend {
             SimdSupport.kernels() != null ? SimdSupport.kernels() : ScalarKernels.INSTANCE,
             Runtime.getRuntime().availableProcessors() > 1);
 
+    /**
+     * {@code -Dnonlin.cpu.gemm=plain} runs matmul through the plain loop even where the SIMD
+     * micro-kernel could run (read when a backend is made; for comparisons).
+     */
+    public static final String GEMM_PROPERTY = "nonlin.cpu.gemm";
+
     private final Kernels kernels;
     private final boolean parallel;
     private final int threshold;
+    private final Gemm gemm;
+    /** Why matmul takes the plain loop, or null when it takes the micro-kernel. */
+    private final String plainGemmReason;
 
     private CpuBackend(Kernels kernels, boolean parallel) {
         this.kernels = kernels;
         this.parallel = parallel;
         this.threshold = Math.max(1, Integer.getInteger("nonlin.cpu.parallelThreshold", DEFAULT_PARALLEL_THRESHOLD));
+        String forced = System.getProperty(GEMM_PROPERTY);
+        if ("plain".equals(forced)) {
+            gemm = ScalarGemm.INSTANCE;
+        } else {
+            gemm = kernels.gemm();
+        }
+        if (gemm != ScalarGemm.INSTANCE) {
+            plainGemmReason = null;
+        } else if ("plain".equals(forced)) {
+            plainGemmReason = "forced by -D" + GEMM_PROPERTY + "=plain";
+        } else if (SimdSupport.kernels() == null) {
+            plainGemmReason = "SIMD off: " + SimdSupport.unavailabilityCause();
+        } else {
+            plainGemmReason = "the scalar reference backend";
+        }
     }
 
     /** The default CPU backend: SIMD if available, threads if there is more than one core. */
@@ -100,6 +124,16 @@ public final class CpuBackend extends AbstractBackend {
         return "cpu: " + kernels.description() + ", " + threads() + " thread" + (threads() == 1 ? "" : "s")
                 + (parallel ? " (splits from " + threshold + " elements, " + threshold / TRANSCENDENTAL_COST
                         + " for transcendental functions)" : "");
+    }
+
+    /**
+     * Which SGEMM {@link #matmul} runs: the SIMD micro-kernel with its tile shape, or the plain
+     * loop and why.
+     */
+    public String gemmDescription() {
+        return gemm.description() + (plainGemmReason == null ? "" : " (" + plainGemmReason + ")") + ", "
+                + threads() + " thread" + (threads() == 1 ? "" : "s")
+                + (parallel ? " (splits rows of c from " + threshold + " multiply-adds)" : "");
     }
 
     @Override
@@ -434,14 +468,11 @@ public final class CpuBackend extends AbstractBackend {
         int m = (int) c.rows();
         int n = (int) c.cols();
         int k = (int) ta.cols(a);
-        float[] av = a(a);
-        float[] bv = a(b);
-        float[] cv = a(c);
-        boolean tA = ta == Transpose.T;
-        boolean tB = tb == Transpose.T;
-        // work ≈ 2mnk flops; the per-row split keeps each element's k-order fixed
-        forEachRows(m, n, Math.max(1, Math.min(k, 1 << 16)), (i0, i1) ->
-                Gemm.rows(tA, tB, m, n, k, alpha, av, bv, beta, cv, i0, i1, new float[n]));
+        // split when m·n·k multiply-adds reach the threshold: 2²² take ~0.12 ms in the micro-kernel
+        // (~35 G multiply-adds/s per core here), three times a split's cost of 30–40 µs, and ~3 ms
+        // in the plain loop; each element's k order never depends on the split
+        gemm.multiply(ta == Transpose.T, tb == Transpose.T, m, n, k, alpha, a(a), a(b), beta, a(c),
+                this::forEachRowBlock);
     }
 
     @Override
@@ -537,7 +568,7 @@ public final class CpuBackend extends AbstractBackend {
     // ------------------------------------------------------------------ threading
 
     @FunctionalInterface
-    private interface Range {
+    interface Range {
         void run(int from, int to);
     }
 
@@ -576,17 +607,22 @@ public final class CpuBackend extends AbstractBackend {
 
     /** Runs body over row ranges of [0, rows), on the pool when rows × cols is large. */
     private void forEachRows(int rows, int cols, int cost, Range body) {
-        long work = (long) rows * cols * cost;
-        if (!split(work) || rows < 2) {
+        forEachRowBlock(rows, 1, (long) rows * cols * cost, body);
+    }
+
+    /** Runs body over ranges of [0, rows) that start at multiples of grain, on the pool when work is large. */
+    private void forEachRowBlock(int rows, int grain, long work, Range body) {
+        long blocks = ((long) rows + grain - 1) / grain;
+        if (!split(work) || blocks < 2) {
             body.run(0, rows);
             return;
         }
-        int parts = Math.min(rows, Pool.POOL.getParallelism() * 4);
-        int chunk = (rows + parts - 1) / parts;
+        long parts = Math.min(blocks, Pool.POOL.getParallelism() * 4L);
+        long chunk = (blocks + parts - 1) / parts * grain;
         List<RecursiveAction> tasks = new ArrayList<>();
-        for (int r = 0; r < rows; r += chunk) {
-            int from = r;
-            int to = Math.min(rows, r + chunk);
+        for (long r = 0; r < rows; r += chunk) {
+            int from = (int) r;
+            int to = (int) Math.min(rows, r + chunk);
             tasks.add(action(() -> body.run(from, to)));
         }
         run(tasks);

@@ -14,6 +14,9 @@ interface Kernels {
     /** Which path this is, for {@code nonlin info}. */
     String description();
 
+    /** The SGEMM of this instruction set. */
+    Gemm gemm();
+
     void forward(Kind k, double p0, double p1, float[] x, int xo, float[] y, int yo, int n);
 
     void backward(Kind k, double p0, double p1, float[] x, int xo, float[] dy, int dyo,

@@ -15,6 +15,11 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public Gemm gemm() {
+        return ScalarGemm.INSTANCE;
+    }
+
+    @Override
     public void forward(Kind k, double p0, double p1, float[] x, int xo, float[] y, int yo, int n) {
         Scalar.forward(k, p0, p1, x, xo, y, yo, n);
     }

@@ -115,6 +115,11 @@ final class SimdKernels implements Kernels {
                 + D.length() + " double lanes" + (DOUBLE_LANES ? ")" : "; transcendental functions scalar)");
     }
 
+    @Override
+    public Gemm gemm() {
+        return SimdGemm.INSTANCE;
+    }
+
     /** The functions computed in double lanes (all of softsign's backward, for one). */
     private static boolean inDoubleLanes(Kind k) {
         return switch (k) {

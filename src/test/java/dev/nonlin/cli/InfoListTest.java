@@ -28,12 +28,30 @@ class InfoListTest {
             assertTrue(run.out().contains(cause), run::toString);
         }
         // CUDA's matmul path, and why: cuBLAS or the tiled kernel on a GPU; not probed without one
-        String gemm = run.out().lines().filter(l -> l.startsWith("gemm:")).findFirst().orElse("");
+        String gemm = run.out().lines().filter(l -> l.startsWith("gpu gemm:")).findFirst().orElse("");
         if (dev.nonlin.cuda.CudaSupport.isAvailable()) {
             assertTrue(gemm.contains("cuBLAS via JCublas") || gemm.contains("nonlin tiled SGEMM"), run::toString);
         } else {
             assertTrue(gemm.contains("not probed") && gemm.contains("CUDA is unusable"), run::toString);
         }
+    }
+
+    /** The gemm line names the micro-kernel and its tile, or says why matmul takes the plain loop. */
+    @Test
+    void infoShowsTheCpuGemmPath() {
+        Cli.Run run = Cli.run("info");
+        assertEquals(Main.OK, run.code(), run::toString);
+        String gemm = run.out().lines().filter(l -> l.startsWith("cpu gemm:")).findFirst().orElse(null);
+        assertTrue(gemm != null, () -> "expected a cpu gemm: line in:\n" + run);
+        if (dev.nonlin.cpu.CpuBackend.simdAvailable()) {
+            assertTrue(gemm.matches("cpu gemm: +SIMD micro-kernel \\d+×\\d+ \\(\\d+ rows × 2 vectors of \\d+ floats, fma\\).*"),
+                    gemm);
+        } else {
+            assertTrue(gemm.contains("plain i-p-j loop (SIMD off: " + dev.nonlin.cpu.CpuBackend.simdUnavailabilityCause()),
+                    gemm);
+        }
+        assertTrue(dev.nonlin.cpu.CpuBackend.scalar().gemmDescription().startsWith(
+                "plain i-p-j loop (the scalar reference backend)"), dev.nonlin.cpu.CpuBackend.scalar().gemmDescription());
     }
 
     @Test

@@ -24,18 +24,6 @@ class DerivativeTest {
         return Activations.all();
     }
 
-    /** Points where f' jumps: finite differences straddling them mean nothing. */
-    static double[] kinks(Activation f) {
-        return switch (f.kind()) {
-            case RELU, LEAKY_RELU, PRELU, ELU, SELU, CELU, SOFTSIGN -> new double[] {0};   // softsign: f'' jumps at 0
-            case HARDTANH -> new double[] {f.p0(), f.p1()};
-            case RELU6 -> new double[] {0, 6};
-            case HARDSIGMOID, HARDSWISH -> new double[] {-3, 3};
-            case SOFTPLUS -> new double[] {f.p1() / f.p0()};
-            default -> new double[0];
-        };
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("all")
     void derivativeMatchesCentralDifferences(Activation f) {
@@ -51,7 +39,7 @@ class DerivativeTest {
             double x = i < 2000 ? -30 + 60.0 * i / 2000 : (r.nextDouble() * 2 - 1) * 12;
             double h = 1e-5 * Math.max(1, Math.abs(x));
             boolean nearKink = false;
-            for (double kink : kinks(f)) {
+            for (double kink : Contract.kinks(f)) {
                 nearKink |= Math.abs(x - kink) < 4 * h;
             }
             if (nearKink) {

@@ -141,9 +141,7 @@ public class Nd4jBenchmark {
     private INDArray dy;
     private INDArray y;
     private Object[] ops;
-    private long cpu0;
-    private long wall0;
-    private Map<String, Long> threads0;
+    private final IterationClock clock = new IterationClock();
 
     @Setup
     public void setup() {
@@ -268,32 +266,46 @@ public class Nd4jBenchmark {
 
     @Setup(Level.Iteration)
     public void startClock() {
-        cpu0 = processCpuNanos();
-        wall0 = System.nanoTime();
-        threads0 = ThreadTimes.read();
+        clock.start();
+    }
+
+    @TearDown(Level.Iteration)
+    public void stopClock() {
+        clock.stop();
     }
 
     /**
-     * Prints how the iteration's CPU time was spread: process CPU over wall time, and the shares of
+     * Prints how an iteration's CPU time was spread: process CPU over wall time, and the shares of
      * the busiest threads (native ones included). On a machine shared with other work cpu/wall drops
      * below the thread count, but the shares still say how many threads did the work.
      */
-    @TearDown(Level.Iteration)
-    public void stopClock() {
-        long cpu = processCpuNanos() - cpu0;
-        long wall = System.nanoTime() - wall0;
-        if (cpu0 >= 0 && wall > 0) {
-            System.out.printf(Locale.ROOT, " [cpu/wall %.2f; %s]", (double) cpu / wall,
-                    ThreadTimes.busiest(threads0, ThreadTimes.read()));
-        }
-    }
+    static final class IterationClock {
+        private long cpu0;
+        private long wall0;
+        private Map<String, Long> threads0;
 
-    /** CPU time of the whole process (every thread, native ones too), or -1 where the JVM does not tell. */
-    private static long processCpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getProcessCpuTime();
+        void start() {
+            cpu0 = processCpuNanos();
+            wall0 = System.nanoTime();
+            threads0 = ThreadTimes.read();
         }
-        return -1;
+
+        void stop() {
+            long cpu = processCpuNanos() - cpu0;
+            long wall = System.nanoTime() - wall0;
+            if (cpu0 >= 0 && wall > 0) {
+                System.out.printf(Locale.ROOT, " [cpu/wall %.2f; %s]", (double) cpu / wall,
+                        ThreadTimes.busiest(threads0, ThreadTimes.read()));
+            }
+        }
+
+        /** CPU time of the whole process (every thread, native ones too), or -1 where the JVM does not tell. */
+        private static long processCpuNanos() {
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+                return os.getProcessCpuTime();
+            }
+            return -1;
+        }
     }
 
     /** Per-thread CPU ticks from /proc/self/task (Linux); empty elsewhere. */
