@@ -329,12 +329,10 @@ final class SimdGemm implements Gemm {
                     for (int p = 0; p < kc; p++) {
                         int src = (pc + p) * n + j;
                         int dst = o + p * NR;
-                        if (nr == NR) {
-                            FloatVector.fromArray(S, b, src).intoArray(bp, dst);
-                            FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
-                        } else {
-                            System.arraycopy(b, src, bp, dst, nr);
-                        }
+                        // arraycopy, not a vector load and store: the store's receiver has no exact
+                        // class here, and once SimdKernels' 128-bit stores have made intoArray's type
+                        // profile bimorphic, the store intrinsic fails and boxes every vector
+                        System.arraycopy(b, src, bp, dst, nr);
                     }
                     zeroLanes(bp, o, NR, nr, kc);
                 } else {
