@@ -74,7 +74,7 @@ public abstract class AbstractBackend implements Backend {
     /** w.size() > 0; m and v are present exactly as the rule needs. */
     protected abstract void optimizerStepTensor(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v);
 
-    /** c = beta·c over the whole tensor (beta = 0 writes zeros): matmul with k = 0. */
+    /** c = beta·c over the whole tensor (beta = 0 writes zeros): matmul with k = 0. c.size() > 0. */
     protected abstract void scaleTensor(float beta, Tensor c);
 
     // ------------------------------------------------------------------ host arrays
@@ -467,7 +467,9 @@ public abstract class AbstractBackend implements Backend {
                     + " (dz may be dy)");
         }
         if (z.size() == 0) {
-            scaleTensor(0f, dBias);
+            if (dBias.size() > 0) {
+                scaleTensor(0f, dBias);    // the column sums of no rows
+            }
             return;
         }
         biasActivationBackwardTensor(f, z, bias, dy, dz, dBias);

@@ -243,13 +243,7 @@ public final class CpuBackend extends AbstractBackend {
             }
             dAlpha[0] = (float) s;
         } else {
-            int rowsPerBlock = Math.max(1, REDUCE_BLOCK / cols);
-            int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-            double[][] partial = new double[blocks][];
-            forEachBlock(blocks, n, b -> {
-                double[] s = new double[cols];
-                int r0 = b * rowsPerBlock;
-                int r1 = Math.min(rows, r0 + rowsPerBlock);
+            columnSums(rows, cols, n, dAlpha, (r0, r1, s) -> {
                 for (int r = r0; r < r1; r++) {
                     int xr = xo + r * cols;
                     int dyr = dyo + r * cols;
@@ -259,17 +253,42 @@ public final class CpuBackend extends AbstractBackend {
                             s[c] += (double) v * dy[dyr + c];
                         }
                     }
-                    kernels.preluBackward(x, xr, alpha, dy, dyr, dx, dxo + r * cols, cols);
                 }
-                partial[b] = s;
+                // dx after the block's sums are read: dx may be x or dy
+                for (int r = r0; r < r1; r++) {
+                    kernels.preluBackward(x, xo + r * cols, alpha, dy, dyo + r * cols, dx, dxo + r * cols, cols);
+                }
             });
-            for (int c = 0; c < cols; c++) {
-                double s = 0;
-                for (double[] p : partial) {
-                    s += p[c];
-                }
-                dAlpha[c] = (float) s;
+        }
+    }
+
+    @FunctionalInterface
+    private interface ColumnBlock {
+        /** Rows [r0, r1): writes its outputs and adds its column terms into s (cols doubles, zeroed). */
+        void run(int r0, int r1, double[] s);
+    }
+
+    /**
+     * The deterministic column reduction that PReLU's per-channel dα and the dense layer's dBias
+     * share: blocks of {@code REDUCE_BLOCK / cols} rows (fixed, whatever the threads) each fill
+     * their own partial sums in double, and the partials are added in block order into {@code out}.
+     */
+    private void columnSums(int rows, int cols, long work, float[] out, ColumnBlock body) {
+        int rowsPerBlock = Math.max(1, REDUCE_BLOCK / cols);
+        int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        double[][] partial = new double[blocks][];
+        forEachBlock(blocks, work, b -> {
+            double[] s = new double[cols];
+            int r0 = b * rowsPerBlock;
+            body.run(r0, Math.min(rows, r0 + rowsPerBlock), s);
+            partial[b] = s;
+        });
+        for (int c = 0; c < cols; c++) {
+            double s = 0;
+            for (double[] p : partial) {
+                s += p[c];
             }
+            out[c] = (float) s;
         }
     }
 
@@ -443,22 +462,26 @@ public final class CpuBackend extends AbstractBackend {
 
     @Override
     protected void backwardTensor(Activation f, Tensor x, Tensor dy, Tensor dx) {
-        backward(f, a(x), 0, a(dy), 0, a(dx), 0, (int) x.rows(), (int) x.cols());
+        backwardArray(f, a(x), 0, a(dy), 0, a(dx), 0, (int) x.rows(), (int) x.cols());
     }
 
     @Override
     protected void backwardFromOutputTensor(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        backwardFromOutput(f, a(y), 0, a(dy), 0, a(dx), 0, (int) y.rows(), (int) y.cols());
+        backwardFromOutputArray(f, a(y), 0, a(dy), 0, a(dx), 0, (int) y.rows(), (int) y.cols());
     }
 
     @Override
     protected void preluForwardTensor(Tensor x, Tensor alpha, Tensor y) {
-        preluForward(a(x), 0, a(alpha), a(y), 0, (int) x.rows(), (int) x.cols());
+        preluForwardArray(a(x), 0, a(alpha), a(y), 0, (int) x.rows(), (int) x.cols());
     }
 
     @Override
     protected void preluBackwardTensor(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
-        preluBackward(a(x), 0, a(alpha), a(dy), 0, a(dx), 0, a(dAlpha), (int) x.rows(), (int) x.cols());
+        if (x.size() == 0) {
+            java.util.Arrays.fill(a(dAlpha), 0f);    // the sum over no elements (cols may be 0 here)
+            return;
+        }
+        preluBackwardArray(a(x), 0, a(alpha), a(dy), 0, a(dx), 0, a(dAlpha), (int) x.rows(), (int) x.cols());
     }
 
     // ------------------------------------------------------------------ dense layers and training
@@ -503,8 +526,10 @@ public final class CpuBackend extends AbstractBackend {
                 for (int c = 0; c < cols; c++) {
                     yv[o + c] = zv[o + c] + bv[c];    // z + bias rounded to float, as the CUDA epilogue does
                 }
-                kernels.forward(k, p0, p1, yv, o, yv, o, cols);
             }
+            // one kernel call over the whole block of rows (contiguous), not one per row: narrow layers
+            // would otherwise pay the call's fixed cost every few elements
+            kernels.forward(k, p0, p1, yv, r0 * cols, yv, r0 * cols, (r1 - r0) * cols);
         });
     }
 
@@ -520,35 +545,23 @@ public final class CpuBackend extends AbstractBackend {
         float[] dzv = a(dz);
         double p0 = f.p0();
         double p1 = f.p1();
-        int rowsPerBlock = Math.max(1, REDUCE_BLOCK / cols);
-        int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-        double[][] partial = new double[blocks][];
-        forEachBlock(blocks, (long) rows * cols * cost(k), b -> {
-            double[] s = new double[cols];
-            float[] h = new float[cols];
-            int r1 = Math.min(rows, (b + 1) * rowsPerBlock);
-            for (int r = b * rowsPerBlock; r < r1; r++) {
-                int o = r * cols;
+        columnSums(rows, cols, (long) rows * cols * cost(k), a(dBias), (r0, r1, s) -> {
+            int o = r0 * cols;
+            int n = (r1 - r0) * cols;
+            float[] h = new float[n];    // z + bias for the block (dz may be dy, so not written into dz first)
+            for (int r = r0; r < r1; r++) {
+                int ro = r * cols - o;
                 for (int c = 0; c < cols; c++) {
-                    h[c] = zv[o + c] + bv[c];
-                }
-                kernels.backward(k, p0, p1, h, 0, dyv, o, dzv, o, cols);
-                for (int c = 0; c < cols; c++) {
-                    s[c] += dzv[o + c];
+                    h[ro + c] = zv[o + ro + c] + bv[c];
                 }
             }
-            partial[b] = s;
+            kernels.backward(k, p0, p1, h, 0, dyv, o, dzv, o, n);
+            for (int i = 0; i < n; i += cols) {
+                for (int c = 0; c < cols; c++) {
+                    s[c] += dzv[o + i + c];
+                }
+            }
         });
-        double[] sum = new double[cols];
-        for (double[] p : partial) {
-            for (int c = 0; c < cols; c++) {
-                sum[c] += p[c];
-            }
-        }
-        float[] db = a(dBias);
-        for (int c = 0; c < cols; c++) {
-            db[c] = (float) sum[c];
-        }
     }
 
     @Override
