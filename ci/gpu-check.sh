@@ -10,7 +10,9 @@
 # device budget; a step that hits it shows exit code 124. BUDGET (seconds, default 540) caps the
 # whole script: each step gets the smaller of its T_* and what is left, so the summary is always
 # written before the device call's own limit (600 s) kills everything. Steps run in order of
-# value: correctness on the GPU first, the CPU-only suite last.
+# value: correctness on the GPU first, the CPU-only suite last. The JUnit steps print a tree as
+# tests finish, into $OUT/junit-*.txt, so a step stopped by its limit still shows what passed
+# (the XML reports are only written when a run completes).
 set -uo pipefail
 deadline=$((SECONDS + ${BUDGET:-540}))
 lim() { local t=$1 left=$((deadline - SECONDS)); (( left < t )) && t=$left; (( t < 1 )) && t=1; echo "$t"; }
@@ -34,8 +36,9 @@ timeout "$(lim 60)" $JAVA -cp "$CP" dev.nonlin.cli.Main info 2>&1 | tee -a "$OUT
 echo "== JUnit: the GPU suite"
 timeout "$(lim "${T_GPU_SUITE:-200}")" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --include-tag gpu \
-    --reports-dir "$OUT/junit-gpu" --details=summary --disable-banner 2>&1 | tail -60 | tee "$OUT/junit-gpu.txt"
-gpu_rc=${PIPESTATUS[0]}
+    --reports-dir "$OUT/junit-gpu" --details=tree --disable-banner > "$OUT/junit-gpu.txt" 2>&1
+gpu_rc=$?
+tail -80 "$OUT/junit-gpu.txt"
 
 echo "== nonlin check --backend cuda"
 timeout "$(lim "${T_CHECK:-45}")" $JAVA -cp "$CP" dev.nonlin.cli.Main check --backend cuda 2>&1 | tee "$OUT/check.txt"
@@ -60,7 +63,8 @@ cat "$OUT/crossover.properties" 2>/dev/null
 echo "== JUnit: everything else (CPU paths, CLI, kernel math on the host)"
 timeout "$(lim "${T_REST:-300}")" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --exclude-tag gpu \
-    --reports-dir "$OUT/junit-rest" --details=summary --disable-banner 2>&1 | tail -30 | tee "$OUT/junit-rest.txt"
+    --reports-dir "$OUT/junit-rest" --details=tree --disable-banner > "$OUT/junit-rest.txt" 2>&1
+tail -30 "$OUT/junit-rest.txt"
 
 echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc" | tee "$OUT/summary.txt"
 [ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ] && [ "$accuracy_rc" = 0 ]
