@@ -48,6 +48,11 @@ public final class Trainer implements AutoCloseable {
         if (rule == null) {
             throw new IllegalArgumentException("rule (the optimizer) must not be null");
         }
+        float[] w = loss.columnWeights();
+        if (w != null && w.length != net.outputWidth()) {
+            throw new IllegalArgumentException(loss.name() + ": pos_weight has " + w.length
+                    + " weights (one per class) but the network has " + net.outputWidth() + " outputs");
+        }
         this.net = net;
         this.loss = loss;
         this.rule = rule;

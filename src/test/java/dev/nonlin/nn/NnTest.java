@@ -344,6 +344,8 @@ class NnTest {
         try (Sequential net = Sequential.mlp(be, 1, Activation.relu(), Activation.identity(), 2, 1)) {
             throwsNaming(() -> new Trainer(net, null, Optimizer.sgd(0.1f)), "loss");
             throwsNaming(() -> new Trainer(net, MSE, null), "rule");
+            throwsNaming(() -> new Trainer(net, Loss.bceWithLogits(new float[] {1f, 2f}), Optimizer.sgd(0.1f)),
+                    "pos_weight has 2 weights", "1 outputs");
         }
     }
 }
