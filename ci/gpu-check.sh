@@ -36,7 +36,7 @@ timeout "$(lim 60)" $JAVA -cp "$CP" dev.nonlin.cli.Main info 2>&1 | tee -a "$OUT
 echo "== JUnit: the GPU suite"
 timeout "$(lim "${T_GPU_SUITE:-200}")" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --include-tag gpu \
-    --reports-dir "$OUT/junit-gpu" --details=tree --disable-banner > "$OUT/junit-gpu.txt" 2>&1
+    --reports-dir "$OUT/junit-gpu" --details=tree --details-theme=ascii --disable-ansi-colors --disable-banner > "$OUT/junit-gpu.txt" 2>&1
 gpu_rc=$?
 tail -80 "$OUT/junit-gpu.txt"
 
@@ -63,7 +63,7 @@ cat "$OUT/crossover.properties" 2>/dev/null
 echo "== JUnit: everything else (CPU paths, CLI, kernel math on the host)"
 timeout "$(lim "${T_REST:-300}")" $JAVA -jar "$dir"/launcher/junit-platform-console-standalone-*.jar execute \
     --class-path "$CP" --scan-class-path "$dir/test-classes" --exclude-tag gpu \
-    --reports-dir "$OUT/junit-rest" --details=tree --disable-banner > "$OUT/junit-rest.txt" 2>&1
+    --reports-dir "$OUT/junit-rest" --details=tree --details-theme=ascii --disable-ansi-colors --disable-banner > "$OUT/junit-rest.txt" 2>&1
 tail -30 "$OUT/junit-rest.txt"
 
 echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc" | tee "$OUT/summary.txt"
