@@ -373,8 +373,9 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     /**
-     * Every row through {@link LossMath#crossEntropyRow} (writing dz when it is not null); returns
-     * Σℓ, summed over fixed blocks of rows in block order.
+     * Every row through the kernels' {@link Kernels#crossEntropyRow} (LossMath's, or its SIMD
+     * form), writing dz when it is not null; returns Σℓ, summed over fixed blocks of rows in block
+     * order (a row is never split, so neither the blocks nor the rows depend on the threads).
      */
     private double crossEntropy(Loss.SoftmaxCrossEntropy ce, float[] z, int zo, int[] target, int to, int rows,
                                   int cols, float[] dz, int dzo, double scale) {
@@ -386,10 +387,11 @@ public final class CpuBackend extends AbstractBackend {
         forEachBlock(blocks, (long) rows * cols * TRANSCENDENTAL_COST, b -> {
             int r0 = b * rowsPerBlock;
             int r1 = Math.min(rows, r0 + rowsPerBlock);
+            double[] tmp = new double[cols];
             double s = 0;
             for (int r = r0; r < r1; r++) {
-                s += LossMath.crossEntropyRow(z, zo + r * cols, cols, target[to + r], ignore, eps,
-                        dz, dzo + r * cols, scale);
+                s += kernels.crossEntropyRow(z, zo + r * cols, cols, target[to + r], ignore, eps,
+                        dz, dzo + r * cols, scale, tmp);
             }
             partial[b] = s;
         });

@@ -7,7 +7,8 @@ import dev.nonlin.Activation.Kind;
  * (the reference) and {@code SimdKernels} (the Vector API, loaded only when the JVM has it).
  * Arguments are already validated; n ≥ 0. The elementwise methods refuse the row-wise functions
  * (softmax, log_softmax), which have methods of their own, one row per call: the scalar reference
- * runs {@link Rows}.
+ * runs {@link Rows}. The losses' kernels compute {@link LossMath}'s terms and gradients; the
+ * scalar reference calls LossMath itself.
  */
 interface Kernels {
 
@@ -40,6 +41,17 @@ interface Kernels {
 
     /** One row's Jacobian-vector product from the output y. {@code dx} may be {@code dy} or {@code y}. */
     void rowBackwardFromOutput(Kind k, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n);
+
+    /**
+     * One row of softmax cross-entropy, {@link LossMath#crossEntropyRow}'s contract: returns ℓ of
+     * the row {@code z[zo..zo+cols)} with class index {@code target} (0 when it is
+     * {@code ignoreIndex}, NaN when it is not a class), and when {@code dz} is not null writes
+     * {@code dz = scale·∂ℓ/∂z} (0 for an ignored row, NaN for a bad target). {@code dz} may be
+     * {@code z} at the same offset. {@code tmp} is scratch of at least cols doubles, reused across
+     * rows.
+     */
+    double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                           float[] dz, int dzo, double scale, double[] tmp);
 
     /** One row of PReLU with α per column ({@code alpha.length == n}). */
     void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n);

@@ -53,6 +53,12 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                                  float[] dz, int dzo, double scale, double[] tmp) {
+        return LossMath.crossEntropyRow(z, zo, cols, target, ignoreIndex, eps, dz, dzo, scale);
+    }
+
+    @Override
     public void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n) {
         for (int i = 0; i < n; i++) {
             y[yo + i] = (float) Scalar.forward(Kind.PRELU, alpha[i], 0, x[xo + i]);

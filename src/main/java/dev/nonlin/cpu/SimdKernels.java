@@ -289,7 +289,7 @@ final class SimdKernels implements Kernels {
         int i;
         if (log) {
             // e^y = e^(x − m)/(1 + r): from tmp, instead of Rows' exp of the rounded y
-            double s = sumRow(dy, dyo, n);
+            double s = sumRow(dy, dyo, 0.0, n);
             i = logSoftmaxGradLoop(tmp, inv, s, dy, dyo, dx, dxo, n);
             for (; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] - tmp[i] * inv * s);
@@ -313,7 +313,7 @@ final class SimdKernels implements Kernels {
         }
         int i;
         if (log) {
-            double s = sumRow(dy, dyo, n);
+            double s = sumRow(dy, dyo, 0.0, n);
             i = logSoftmaxGradFromOutputLoop(y, yo, s, dy, dyo, dx, dxo, n);
             for (; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] - Math.exp(y[yo + i]) * s);
@@ -325,6 +325,41 @@ final class SimdKernels implements Kernels {
                 dx[dxo + i] = (float) (y[yo + i] * (dy[dyo + i] - dot));
             }
         }
+    }
+
+    // ================================================================== softmax cross-entropy: dispatch
+
+    /**
+     * LossMath.crossEntropyRow with softmax's passes: m in float lanes ({@link #rowMax}), e^(z − m)
+     * into tmp with c and s in double lanes ({@link #expRow}, so r = (c − 1) + s as LossMath's,
+     * only summed in another fixed order), Σ(z_j − m) in double lanes when ε &gt; 0, ℓ from
+     * LossMath.ceLoss itself, and the gradient in lanes from tmp. Ignored rows, bad targets and
+     * rows whose max is NaN or ±∞ (and everything without double lanes) are LossMath's own.
+     * dz may be z: every read of z comes before the gradient pass, which reads only tmp.
+     */
+    @Override
+    public double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                                  float[] dz, int dzo, double scale, double[] tmp) {
+        float m = DOUBLE_LANES && target != ignoreIndex && target >= 0 && target < cols
+                ? rowMax(z, zo, cols) : Float.NaN;
+        if (!Float.isFinite(m)) {
+            return LossMath.crossEntropyRow(z, zo, cols, target, ignoreIndex, eps, dz, dzo, scale);
+        }
+        double r = expRow(z, zo, m, tmp, cols);
+        double zt = z[zo + target];
+        double sumZm = eps == 0 ? 0.0 : sumRow(z, zo, m, cols);   // ceLoss weighs it by ε/C: 0 then
+        double loss = LossMath.ceLoss(m, r, zt - m, sumZm, eps, cols);
+        if (dz != null) {
+            double k = 1.0 / (1.0 + r);
+            double u = eps / cols;
+            int i = crossEntropyGradLoop(tmp, k, u, scale, dz, dzo, cols);
+            for (; i < cols; i++) {
+                dz[dzo + i] = (float) (scale * (tmp[i] * k - u));
+            }
+            // the target's own gradient (−r·k + ε − ε/C when it is a maximal entry), LossMath's
+            dz[dzo + target] = (float) (scale * LossMath.ceGradient(zt, m, k, r, true, zt == m, eps, cols));
+        }
+        return loss;
     }
 
     private static boolean isLog(Kind k) {
@@ -960,19 +995,23 @@ final class SimdKernels implements Kernels {
         return r + (c - 1);
     }
 
-    /** Σ dy in double lanes, in the fixed order above. */
-    private static double sumRow(float[] dy, int dyo, int n) {
+    /**
+     * Σ (a_i − shift) in double lanes, in the fixed order above: Σ dy for log_softmax (shift 0,
+     * which changes no bits), Σ (z_j − m) for cross-entropy's label smoothing.
+     */
+    private static double sumRow(float[] a, int ao, double shift, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, shift);
         DoubleVector acc = DoubleVector.zero(D);
         int i = 0;
         for (int end = FD.loopBound(n); i < end; i += FD.length()) {
-            acc = acc.add(loadD(dy, dyo + i));
+            acc = acc.add(loadD(a, ao + i).sub(sv));
         }
         double s = acc.lane(0);
         for (int j = 1; j < D.length(); j++) {
             s += acc.lane(j);
         }
         for (; i < n; i++) {
-            s += dy[dyo + i];
+            s += (double) a[ao + i] - shift;
         }
         return s;
     }
@@ -1014,6 +1053,23 @@ final class SimdKernels implements Kernels {
             s += dy[dyo + i] * y;
         }
         return s;
+    }
+
+    /**
+     * Softmax cross-entropy's gradient for every j ≠ t, LossMath.ceGradient's p_j − ε/C with
+     * p_j = e^(z_j − m)·k, times scale, rounded once; e from tmp. The caller overwrites the target's.
+     */
+    private static int crossEntropyGradLoop(double[] e, double k, double u, double scale, float[] dz, int dzo,
+                                            int n) {
+        DoubleVector kv = DoubleVector.broadcast(D, k);
+        DoubleVector uv = DoubleVector.broadcast(D, u);
+        DoubleVector sv = DoubleVector.broadcast(D, scale);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, e, i).mul(kv).sub(uv).mul(sv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dz, dzo + i);
+        }
+        return i;
     }
 
     /** softmax: y = e·inv, rounded once. */

@@ -5,6 +5,8 @@ import dev.nonlin.Activation.Kind;
 import dev.nonlin.Activations;
 import dev.nonlin.Contract;
 import dev.nonlin.Contract.Worst;
+import dev.nonlin.Loss;
+import dev.nonlin.Losses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,6 +45,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *       row and in the tail), against Rows' float64 value and the scalar loop under the
  *       contract (backward with the row's Σ|dy| as |dy|).
  *   <li>The fast path: once compiled, a loop allocates nothing (no boxed vectors).
+ *   <li>Losses ({@link Losses#all()}): softmax cross-entropy rows against LossMath's (ordinary and
+ *       special rows, every target position, ignored and bad targets, widths either side of the
+ *       lane counts), in place, and their warm loops.
  * </ol>
  * The largest errors seen are printed after the run, per function.
  */
@@ -627,6 +632,205 @@ class SimdKernelsTest {
                 SIMD.description());
     }
 
+    // ================================================================== 5. losses against LossMath
+
+    static Stream<Loss> crossEntropyLosses() {
+        return Losses.all().stream().filter(Loss::classTargets);
+    }
+
+    /** Row widths for cross-entropy: either side of the double (4) and float (8) lane counts, and long rows. */
+    private static final int[] CE_COLS = {1, 3, 7, 8, 9, 33, 1000};
+    /** Largest errors of the cross-entropy rows: ℓ relative, dz in ULPs beyond 1e-15·|scale|, per loss. */
+    private static final Map<String, double[]> CE_WORST = new TreeMap<>();
+
+    /**
+     * Ordinary rows (gaussian, wide, ties at the max, all equal, a dominant class) with targets at
+     * the first and last entry, mid row, at the max and away from it, and ignored.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void crossEntropyRowsMatchLossMath(Loss l) {
+        for (int n : CE_COLS) {
+            Random r = new Random(Contract.SEED ^ n ^ l.hashCode());
+            float[] gauss = new float[n];
+            float[] wide = new float[n];
+            float[] ties = new float[n];
+            float[] equal = new float[n];
+            float[] dominant = new float[n];
+            for (int i = 0; i < n; i++) {
+                gauss[i] = (float) (r.nextGaussian() * 3);
+                wide[i] = (r.nextFloat() * 2 - 1) * 200f;
+                ties[i] = r.nextInt(4) / 4f;
+                equal[i] = 0.7f;
+                dominant[i] = -50f - r.nextFloat();
+            }
+            int p = r.nextInt(n);
+            dominant[p] = 0f;
+            for (float[] row : new float[][] {gauss, wide, ties, equal, dominant}) {
+                String what = row == gauss ? "gaussian" : row == wide ? "uniform in ±200" : row == ties ? "ties at the max"
+                        : row == equal ? "all equal" : "dominant at " + p;
+                for (int t : targets(l, row, r)) {
+                    checkCrossEntropyRow(l, row, t, what, r);
+                }
+            }
+        }
+    }
+
+    /** NaN, ±∞ and MAX_VALUE at the first entry, mid row and last; all −∞; one finite entry; bad targets. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void crossEntropySpecialRows(Loss l) {
+        float inf = Float.POSITIVE_INFINITY;
+        for (int n : CE_COLS) {
+            Random r = new Random(Contract.SEED ^ n ^ 0xce);
+            float[] allNegInf = new float[n];
+            Arrays.fill(allNegInf, -inf);
+            checkCrossEntropyRow(l, allNegInf, n - 1, "all −∞", r);
+            for (int p : new int[] {0, n / 2, n - 1}) {
+                float[] base = new float[n];
+                for (int i = 0; i < n; i++) {
+                    base[i] = (float) r.nextGaussian();
+                }
+                String at = " at " + p;
+                for (int t : new int[] {p, n - 1 - p}) {
+                    checkCrossEntropyRow(l, with(base, p, Float.NaN), t, "NaN" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, -inf), t, "−∞" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, inf), t, "+∞" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, Float.MAX_VALUE), t, "MAX_VALUE" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, -Float.MAX_VALUE), t, "−MAX_VALUE" + at, r);
+                    checkCrossEntropyRow(l, with(allNegInf, p, 3f), t, "one finite entry" + at, r);
+                }
+            }
+            int ignore = ((Loss.SoftmaxCrossEntropy) l).ignoreIndex();
+            checkCrossEntropyRow(l, new float[n], ignore == -5 ? -6 : -5, "bad target", r);
+            checkCrossEntropyRow(l, new float[n], ignore == n ? n + 1 : n, "bad target", r);
+        }
+    }
+
+    /** Targets for a row: first, last, mid, an argmax, a non-max entry when there is one, a random one, ignored. */
+    private static int[] targets(Loss l, float[] row, Random r) {
+        int n = row.length;
+        int argmax = 0;
+        int other = -1;
+        for (int i = 1; i < n; i++) {
+            if (row[i] > row[argmax]) {
+                argmax = i;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (row[i] < row[argmax]) {
+                other = i;
+                break;
+            }
+        }
+        int ignore = ((Loss.SoftmaxCrossEntropy) l).ignoreIndex();
+        return other < 0 ? new int[] {0, n - 1, n / 2, argmax, r.nextInt(n), ignore}
+                : new int[] {0, n - 1, n / 2, argmax, other, r.nextInt(n), ignore};
+    }
+
+    /**
+     * One row through SIMD.crossEntropyRow against LossMath.crossEntropyRow: ℓ within 1e-12
+     * relative (NaN ⇔ NaN, equal infinities), each dz within 1 ULP + 1e-15·|scale| of LossMath's
+     * float (the two differ in exp and in the order of r's sum only); the loss alone (dz null)
+     * has the same bits; guards, z untouched; dz = z in place gives the same bits.
+     */
+    private static void checkCrossEntropyRow(Loss l, float[] row, int target, String kind, Random r) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
+        int n = row.length;
+        int ignore = ce.ignoreIndex();
+        double eps = ce.labelSmoothing();
+        double scale = (r.nextBoolean() ? 1 : -1) * Math.scalb(1.0 + r.nextDouble(), r.nextInt(12) - 8);
+        String at = l + " n=" + n + " " + kind + ", target " + target + ", scale " + scale + " (z@" + XO + ", dz@"
+                + DXO + ", seed " + Contract.SEED + ")";
+        float[] z = place(row, XO);
+        float[] z0 = z.clone();
+        double[] tmp = new double[n];
+        float[] dz = poisoned(DXO + n + GUARD);
+        float[] dzRef = poisoned(DXO + n + GUARD);
+        double loss = SIMD.crossEntropyRow(z, XO, n, target, ignore, eps, dz, DXO, scale, tmp);
+        double want = LossMath.crossEntropyRow(z, XO, n, target, ignore, eps, dzRef, DXO, scale);
+        assertTrue(Arrays.equals(z0, z), at + ": wrote to z");
+        double lossErr;
+        if (Double.isNaN(want) || Double.isInfinite(want)) {
+            assertEquals(want, loss, at + ": ℓ");
+            lossErr = 0;
+        } else {
+            lossErr = Math.abs(loss - want) / Math.max(Math.abs(want), Double.MIN_NORMAL);
+            assertTrue(lossErr <= 1e-12, at + ": ℓ = " + loss + ", LossMath " + want + ", relative error " + lossErr);
+        }
+        assertEquals(Double.doubleToRawLongBits(loss),
+                Double.doubleToRawLongBits(SIMD.crossEntropyRow(z, XO, n, target, ignore, eps, null, 0, 0.0, tmp)),
+                at + ": ℓ without dz");
+        for (int i = 0; i < DXO; i++) {
+            assertEquals(POISON, dz[i], at + ": wrote before dz at " + i);
+        }
+        for (int i = DXO + n; i < dz.length; i++) {
+            assertEquals(POISON, dz[i], at + ": wrote past dz at " + i);
+        }
+        Worst w = new Worst();
+        double plain = 0;   // for the record: ULPs without the slack, where |dz| ≥ 2⁻¹⁰·|scale|
+        double slack = 1e-15 * Math.abs(scale);
+        for (int i = 0; i < n; i++) {
+            float g = dz[DXO + i];
+            float e = dzRef[DXO + i];
+            double err;
+            if (Float.isNaN(e) || Float.isNaN(g) || Float.isInfinite(e) || Float.isInfinite(g)) {
+                err = Float.compare(e, g) == 0 ? 0 : Double.POSITIVE_INFINITY;
+            } else {
+                double d = Math.abs((double) g - e);
+                err = d <= slack ? 0 : (d - slack) / Math.ulp(e);
+                if (Math.abs(e) >= 0x1p-10 * Math.abs(scale)) {
+                    plain = Math.max(plain, d / Math.ulp(e));
+                }
+            }
+            w.offer(err, i, row[i], e, g);
+        }
+        assertTrue(w.err <= 1, () -> w.describe(at + " dz vs LossMath (ULPs beyond 1e-15·|scale|)"));
+        synchronized (CE_WORST) {
+            double[] worst = CE_WORST.computeIfAbsent(l.toString(), s -> new double[3]);
+            worst[0] = Math.max(worst[0], lossErr);
+            worst[1] = Math.max(worst[1], w.err);
+            worst[2] = Math.max(worst[2], plain);
+        }
+        float[] in = z.clone();
+        SIMD.crossEntropyRow(in, XO, n, target, ignore, eps, in, XO, scale, tmp);
+        assertRangeEquals(at + " in place (dz = z)", dz, DXO, in, XO, n);
+    }
+
+    /** Once compiled, the cross-entropy rows allocate nothing (64 rows of 1024 finite logits). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void warmCrossEntropyRowsAllocateNothing(Loss l) {
+        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
+        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
+        int cols = 1024;
+        int n = 64 * cols;
+        float[] z = gaussians(new Random(Contract.SEED ^ 3), n);
+        float[] dz = new float[n];
+        int[] target = new int[n / cols];
+        Random r = new Random(Contract.SEED ^ 4);
+        for (int i = 0; i < target.length; i++) {
+            target[i] = r.nextInt(cols);
+        }
+        double[] tmp = new double[cols];
+        double eps = ce.labelSmoothing();
+        int ignore = ce.ignoreIndex();
+        assertWarmCallAllocatesNothing(threads, l + " rows forward", () -> {
+            for (int row = 0; row < target.length; row++) {
+                SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, null, 0, 0.0, tmp);
+            }
+        });
+        assertWarmCallAllocatesNothing(threads, l + " rows backward", () -> {
+            for (int row = 0; row < target.length; row++) {
+                SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, dz, row * cols, 0.5, tmp);
+            }
+        });
+    }
+
     @AfterAll
     static void printWorst() {
         StringBuilder s = new StringBuilder("SIMD max error in ULP (forward / backward beyond the slack / from output"
@@ -634,6 +838,10 @@ class SimdKernelsTest {
                 + Contract.SEED + ", " + SIMD.description() + ":\n");
         WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-36s %6.3f  %6.3f  %6s  %6s%n",
                 name, e[0], e[1], orDash(e[2]), orDash(e[3]))));
+        s.append("SIMD loss rows against LossMath (ℓ relative error / dz ULPs beyond 1e-15·|scale| / dz ULPs where"
+                + " |dz| ≥ 2⁻¹⁰·|scale|):\n");
+        CE_WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-72s %9.2e  %6.3f  %6.3f%n",
+                name, e[0], e[1], e[2])));
         System.out.print(s);
     }
 
