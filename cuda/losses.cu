@@ -4,12 +4,14 @@
 //
 // Elementwise losses (NAME = mse, bce, bce_with_logits; p0 = pos_weight or unused):
 //   NAME_loss_partial_f32(const float* z, const float* t, double* partial, long long n,
-//                         long long chunk, float p0)
+//                         long long chunk, float p0, const float* w, long long cols)
 //       partial[b] = Σ ℓ(z_i, t_i) over i in [b·chunk, (b+1)·chunk), b < ceil(n / chunk)
 //   NAME_loss_backward_f32(const float* z, const float* t, float* dz, long long n, float p0,
-//                          double scale)
+//                          double scale, const float* w, long long cols)
 //       dz_i = (float) (scale · ∂ℓ/∂z(z_i, t_i)); scale = dLoss (sum) or dLoss / n (mean).
 //       dz may be z or t (each element is read, then written, by one thread).
+//   The hyper-parameter of element i is p0, or w[i % cols] when w is not null (per-class
+//   pos_weight: the data is rows × cols, row after row, and w holds cols weights).
 // Softmax cross-entropy with int class targets, one fused pass per row (a warp per row for
 // cols <= 1024, a block per row above: include/nonlin_rows.cuh):
 //   softmax_cross_entropy_rows_f32(const float* z, const int* target, long long rows,
@@ -71,21 +73,27 @@ __device__ __forceinline__ double finish_sum(const double* partial, long long ch
     return block_tree_sum(s, smem);
 }
 
+/** The hyper-parameter of element i: p0, or w[i % cols] when there is one per column. */
+__device__ __forceinline__ double element_p0(float p0, const float* w, long long cols, long long i) {
+    return w != nullptr ? (double) w[i % cols] : (double) p0;
+}
+
 template <class L>
 __device__ __forceinline__ void loss_partial(const float* z, const float* t, double* partial, long long n,
-                                             long long chunk, float p0) {
+                                             long long chunk, float p0, const float* w, long long cols) {
     __shared__ double smem[1024];
     if (!pow2_block()) {
         return;
     }
-    chunk_sums(n, chunk, partial, smem, [=](long long i) { return L::term(z[i], t[i], (double) p0); });
+    chunk_sums(n, chunk, partial, smem,
+               [=](long long i) { return L::term(z[i], t[i], element_p0(p0, w, cols, i)); });
 }
 
 template <class L>
 __device__ __forceinline__ void loss_backward(const float* z, const float* t, float* dz, long long n, float p0,
-                                              double scale) {
-    map2(z, t, dz, n, [=](long long, float a, float b) {
-        return (float) (scale * L::gradient((double) a, (double) b, (double) p0));
+                                              double scale, const float* w, long long cols) {
+    map2(z, t, dz, n, [=](long long i, float a, float b) {
+        return (float) (scale * L::gradient((double) a, (double) b, element_p0(p0, w, cols, i)));
     });
 }
 
@@ -145,12 +153,14 @@ __device__ __forceinline__ void ce_row(G g, const float* z, int target, long lon
 
 #define NL_LOSS_KERNELS(OP, name, L)                                                                  \
     extern "C" __global__ void name##_loss_partial_f32(const float* z, const float* t, double* partial, \
-                                                       long long n, long long chunk, float p0) {     \
-        nonlin::loss_partial<nonlin::L>(z, t, partial, n, chunk, p0);                                \
+                                                       long long n, long long chunk, float p0,        \
+                                                       const float* w, long long cols) {              \
+        nonlin::loss_partial<nonlin::L>(z, t, partial, n, chunk, p0, w, cols);                       \
     }                                                                                                 \
     extern "C" __global__ void name##_loss_backward_f32(const float* z, const float* t, float* dz,    \
-                                                        long long n, float p0, double scale) {        \
-        nonlin::loss_backward<nonlin::L>(z, t, dz, n, p0, scale);                                    \
+                                                        long long n, float p0, double scale,          \
+                                                        const float* w, long long cols) {             \
+        nonlin::loss_backward<nonlin::L>(z, t, dz, n, p0, scale, w, cols);                           \
     }
 
 NONLIN_LOSSES(NL_LOSS_KERNELS)

@@ -387,8 +387,9 @@ void prelu() {
 
 // ------------------------------------------------------------------ losses
 
-using LossPartial = void (*)(const float*, const float*, double*, long long, long long, float);
-using LossBackward = void (*)(const float*, const float*, float*, long long, float, double);
+using LossPartial = void (*)(const float*, const float*, double*, long long, long long, float, const float*,
+                             long long);
+using LossBackward = void (*)(const float*, const float*, float*, long long, float, double, const float*, long long);
 
 struct ElementwiseLoss {
     const char* name;
@@ -417,15 +418,25 @@ void loss_inputs(nonlin::LossOp op, long long n, unsigned seed, std::vector<floa
     }
 }
 
-void loss_case(const ElementwiseLoss& k, long long n, long long chunk, unsigned block) {
+/**
+ * One elementwise loss over n elements. cols = 0: one p0 for every element (w = null); cols > 0:
+ * the data is rows of cols and element i takes the per-column weight w[i % cols] instead.
+ */
+void loss_case(const ElementwiseLoss& k, long long n, long long chunk, unsigned block, long long cols = 0) {
     std::string tag = std::string(k.name) + " loss n=" + std::to_string(n) + " chunk=" + std::to_string(chunk)
-            + " block=" + std::to_string(block);
-    const float p0 = 2.5f;   // pos_weight for bce_with_logits; unused by the others
+            + " block=" + std::to_string(block) + (cols > 0 ? " per-column weights, cols=" + std::to_string(cols) : "");
+    const float p0 = cols > 0 ? NAN : 2.5f;   // pos_weight for bce_with_logits; unused by the others
+    std::vector<float> weights;
+    for (long long c = 0; c < cols; c++) {
+        weights.push_back(0.25f + 0.75f * (float) (c % 5));   // 0.25 .. 3.25, repeating; includes 1
+    }
+    const float* w = cols > 0 ? weights.data() : nullptr;
+    auto p = [&](long long i) { return cols > 0 ? (double) weights[i % cols] : (double) p0; };
     std::vector<float> z, t;
     loss_inputs(k.op, n, (unsigned) (n * 7 + (int) k.op), z, t);
     double exact = 0, mag = 0;
     for (long long i = 0; i < n; i++) {
-        double v = nonlin::nonlin_loss_term(k.op, p0, z[i], t[i]);
+        double v = nonlin::nonlin_loss_term(k.op, p(i), z[i], t[i]);
         exact += v;
         mag += std::fabs(v);
     }
@@ -436,7 +447,8 @@ void loss_case(const ElementwiseLoss& k, long long n, long long chunk, unsigned 
         std::vector<double> partial(chunks > 0 ? chunks : 1, -1.0);
         float loss = poison();
         double loss64 = -1.0;
-        emu::launch(k.partial, grid, block, (const float*) z.data(), (const float*) t.data(), partial.data(), n, chunk, p0);
+        emu::launch(k.partial, grid, block, (const float*) z.data(), (const float*) t.data(), partial.data(), n, chunk, p0,
+                    w, cols);
         emu::launch(loss_finish_f32, 1, block, (const double*) partial.data(), chunks, (const double*) nullptr,
                     (double) n, &loss, &loss64);
         bool ok = std::fabs(loss64 * n - exact) <= 1e-13 * mag && !is_poison(loss) && (float) loss64 == loss;
@@ -451,12 +463,13 @@ void loss_case(const ElementwiseLoss& k, long long n, long long chunk, unsigned 
     // backward: the per-element function, bit for bit, in place over z too
     double scale = -0.75 / (double) n;
     std::vector<float> dz(n + 2, poison());
-    emu::launch(k.backward, 3u, 64u, (const float*) z.data(), (const float*) t.data(), dz.data(), n, p0, scale);
+    emu::launch(k.backward, 3u, 64u, (const float*) z.data(), (const float*) t.data(), dz.data(), n, p0, scale, w, cols);
     std::vector<float> zin = z;
-    emu::launch(k.backward, 2u, 32u, (const float*) zin.data(), (const float*) t.data(), zin.data(), n, p0, scale);
+    emu::launch(k.backward, 2u, 32u, (const float*) zin.data(), (const float*) t.data(), zin.data(), n, p0, scale,
+                w, cols);
     bool ok = is_poison(dz[n]) && is_poison(dz[n + 1]);
     for (long long i = 0; i < n; i++) {
-        float want = (float) (scale * nonlin::nonlin_loss_gradient(k.op, p0, z[i], t[i]));
+        float want = (float) (scale * nonlin::nonlin_loss_gradient(k.op, p(i), z[i], t[i]));
         ok &= same_bits(dz[i], want) && same_bits(zin[i], want);
     }
     check(ok, tag + " backward (and in place)");
@@ -559,6 +572,8 @@ void losses() {
         loss_case(k, 1, 8, 32);
         loss_case(k, 37, 8, 32);       // chunks of 8 over 37: a short last chunk, grid-stride over chunks
         loss_case(k, 1029, 100, 64);
+        loss_case(k, 37, 8, 32, 5);      // rows of 5 with a weight per column; chunks cut rows
+        loss_case(k, 1029, 100, 64, 7);  // 147 rows of 7
     }
     // f64_sum_partial + loss_finish with the divisor on the device
     std::vector<double> v(301);

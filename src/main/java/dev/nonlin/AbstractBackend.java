@@ -237,7 +237,7 @@ public abstract class AbstractBackend implements Backend {
         own("y", y);
         sameShape("x", x, "y", y);
         alphaTensor(alpha, x.cols());
-        if (alpha == y) {
+        if (sameStorage(alpha, y)) {
             throw new IllegalArgumentException("y must not be alpha");
         }
         if (x.size() > 0) {
@@ -259,7 +259,8 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("dAlpha.size() (" + dAlpha.size()
                     + ") must equal alpha.size() (" + alpha.size() + ")");
         }
-        if (dAlpha == alpha || dAlpha == x || dAlpha == dy || dAlpha == dx || alpha == dx) {
+        if (sameStorage(dAlpha, alpha) || sameStorage(dAlpha, x) || sameStorage(dAlpha, dy) || sameStorage(dAlpha, dx)
+                || sameStorage(alpha, dx)) {
             throw new IllegalArgumentException("dAlpha must be a tensor of its own, and dx must not be alpha");
         }
         preluBackwardTensor(x, alpha, dy, dx, dAlpha);
@@ -275,7 +276,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final double lossForward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, int rows, int cols) {
         int n = count(rows, cols);
-        floatTargets(loss);
+        floatTargets(loss, cols);
         range("z", z, zOffset, n);
         range("t", t, tOffset, n);
         return n == 0 ? emptyLoss(loss) : lossForwardArray(loss, z, zOffset, t, tOffset, rows, cols);
@@ -294,7 +295,7 @@ public abstract class AbstractBackend implements Backend {
     public final void lossBackward(Loss loss, float[] z, int zOffset, float[] t, int tOffset, double dLoss,
                                    float[] dz, int dzOffset, int rows, int cols) {
         int n = count(rows, cols);
-        floatTargets(loss);
+        floatTargets(loss, cols);
         range("z", z, zOffset, n);
         range("t", t, tOffset, n);
         range("dz", dz, dzOffset, n);
@@ -329,8 +330,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
-        floatTargets(loss);
+        lossNotNull(loss);
         own("z", z);
+        floatTargets(loss, z.cols());
         own("t", t);
         sameShape("z", z, "t", t);
         lossOut(lossOut, z, t);
@@ -358,8 +360,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void lossBackward(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
-        floatTargets(loss);
+        lossNotNull(loss);
         own("z", z);
+        floatTargets(loss, z.cols());
         own("t", t);
         own("dz", dz);
         sameShape("z", z, "t", t);
@@ -413,8 +416,9 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("c is " + c.rows() + " × " + c.cols() + " but op(a)·op(b) is " + m
                     + " × " + n);
         }
-        if (c == a || c == b) {
-            throw new IllegalArgumentException("c must be a tensor of its own, not " + (c == a ? "a" : "b"));
+        if (sameStorage(c, a) || sameStorage(c, b)) {
+            throw new IllegalArgumentException("c must be a tensor of its own, not " + (sameStorage(c, a) ? "a" : "b")
+                    + " (nor share its data)");
         }
         if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("matmul dimensions must each fit in an int: m = " + m + ", n = " + n
@@ -438,7 +442,7 @@ public abstract class AbstractBackend implements Backend {
         own("y", y);
         sameShape("z", z, "y", y);
         bias(bias, z);
-        if (bias == y) {
+        if (sameStorage(bias, y)) {
             throw new IllegalArgumentException("y must not be bias");
         }
         if (z.size() > 0) {
@@ -462,7 +466,8 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("dBias.size() (" + dBias.size() + ") must equal z.cols() ("
                     + z.cols() + ")");
         }
-        if (dBias == z || dBias == bias || dBias == dy || dBias == dz || dz == bias || dz == z) {
+        if (sameStorage(dBias, z) || sameStorage(dBias, bias) || sameStorage(dBias, dy) || sameStorage(dBias, dz)
+                || sameStorage(dz, bias) || sameStorage(dz, z)) {
             throw new IllegalArgumentException("dBias must be a tensor of its own, and dz must not be z or bias"
                     + " (dz may be dy)");
         }
@@ -493,7 +498,7 @@ public abstract class AbstractBackend implements Backend {
         String[] names = {"w", "g", "m", "v"};
         for (int i = 0; i < all.length; i++) {
             for (int j = i + 1; j < all.length; j++) {
-                if (all[i] != null && all[i] == all[j]) {
+                if (all[i] != null && all[j] != null && sameStorage(all[i], all[j])) {
                     throw new IllegalArgumentException(names[j] + " must not be " + names[i]
                             + ": w, g and the state tensors must be distinct tensors");
                 }
@@ -597,10 +602,16 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    private static void floatTargets(Loss loss) {
+    /** A loss with float targets, whose per-column weights (if any) match z's {@code cols}. */
+    private static void floatTargets(Loss loss, long cols) {
         lossNotNull(loss);
         if (loss.classTargets()) {
             throw new IllegalArgumentException(loss + " takes class targets (int[] or IntTensor, one per row), not float targets");
+        }
+        float[] w = loss.columnWeights();
+        if (w != null && w.length != cols) {
+            throw new IllegalArgumentException(loss.name() + ": pos_weight has " + w.length
+                    + " weights (one per class, i.e. per column) but z has " + cols + " columns");
         }
     }
 
@@ -657,7 +668,7 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("lossOut must hold one element, got " + lossOut.rows() + " × "
                     + lossOut.cols());
         }
-        if (lossOut == z || lossOut == t) {
+        if (sameStorage(lossOut, z) || (t != null && sameStorage(lossOut, t))) {
             throw new IllegalArgumentException("lossOut must be a tensor of its own, not z or t");
         }
     }
@@ -698,6 +709,15 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException(an + " [" + ao + ", " + (ao + n) + ") and " + bn + " [" + bo + ", "
                     + (bo + n) + ") overlap; use the same offset for in place, or disjoint ranges");
         }
+    }
+
+    /**
+     * Whether two tensors of this backend hold the same data: the same tensor, or (on the CPU,
+     * whose tensors may wrap a caller's array) two tensors over one array. The checks that a
+     * tensor is "of its own" use this, not {@code ==}.
+     */
+    protected boolean sameStorage(Tensor p, Tensor q) {
+        return p == q;
     }
 
     private void own(String name, Tensor t) {

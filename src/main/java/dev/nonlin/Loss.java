@@ -71,9 +71,22 @@ public sealed interface Loss {
     /** Mean or sum. */
     Reduction reduction();
 
-    /** First hyper-parameter as the kernels see it: pos_weight, label_smoothing, or 0. */
+    /**
+     * First hyper-parameter as the kernels see it: pos_weight, label_smoothing, or 0. NaN when it
+     * differs per column ({@link #columnWeights()} is not null then).
+     */
     default float p0() {
         return 0f;
+    }
+
+    /**
+     * The hyper-parameter per column, when it is not one value for every element: a copy of
+     * bce_with_logits's per-class pos_weight (element {@code (r, c)} takes entry {@code c}, and
+     * z must have exactly that many columns). Null for every other loss and for a single weight,
+     * where {@link #p0()} applies everywhere.
+     */
+    default float[] columnWeights() {
+        return null;
     }
 
     /** Whether the target is one class index per row ({@code int[]}, {@link IntTensor}). */
@@ -94,6 +107,8 @@ public sealed interface Loss {
     static Loss bce() { return new Bce(Reduction.MEAN); }
     static Loss bceWithLogits() { return new BceWithLogits(1f, Reduction.MEAN); }
     static Loss bceWithLogits(float posWeight) { return new BceWithLogits(posWeight, Reduction.MEAN); }
+    /** bce_with_logits with one pos_weight per class (column), PyTorch's pos_weight tensor of shape [C]. */
+    static Loss bceWithLogits(float[] posWeight) { return new BceWithLogits(posWeight, Reduction.MEAN); }
     static Loss softmaxCrossEntropy() { return new SoftmaxCrossEntropy(SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX, 0f, Reduction.MEAN); }
     static Loss softmaxCrossEntropy(int ignoreIndex, float labelSmoothing) {
         return new SoftmaxCrossEntropy(ignoreIndex, labelSmoothing, Reduction.MEAN);
@@ -160,7 +175,9 @@ public sealed interface Loss {
 
     /**
      * Binary cross-entropy on logits z, PyTorch's {@code binary_cross_entropy_with_logits}, with a
-     * scalar {@code pos_weight} w (default 1) on the positive term.
+     * weight w (default 1) on the positive term: {@code pos_weight}, one value for every element,
+     * or one per class (column), as PyTorch's pos_weight tensor of shape {@code [C]}, broadcast
+     * over the rows.
      * <pre>
      *   ℓ  = w·t·softplus(−z) + (1 − t)·softplus(z)
      *      = max(z, 0) − z·t + log1p(e^−|z|)               (w = 1)
@@ -172,22 +189,76 @@ public sealed interface Loss {
      * the tails where σ(z) − t would cancel (z ≫ 0, t = 1). A term whose weight is 0 adds 0, so
      * z = ±∞ gives the limits (0 or ∞) where PyTorch's (1 − t)·z gives NaN.
      *
-     * <p>{@code pos_weight} is one value for every element. PyTorch also takes a tensor broadcast
-     * over the last axis (one weight per class); that form is not implemented yet.
+     * <p>Weights: {@code pos_weight} holds one weight (applied to every element) or C weights,
+     * where element {@code (r, c)} takes weight {@code c}. With C weights, z must have exactly C
+     * columns; a backend call with another width throws, naming both. The weights are copied in
+     * and out, so the record is immutable; {@code equals}, {@code hashCode} and {@code toString}
+     * compare and show their values. Spec form: {@code bce_with_logits(pos_weight=2.5)} or
+     * {@code bce_with_logits(pos_weight=[1,2.5,0.5])}.
      */
-    record BceWithLogits(float posWeight, Reduction reduction) implements Loss {
+    record BceWithLogits(float[] posWeight, Reduction reduction) implements Loss {
         public BceWithLogits {
-            if (!Float.isFinite(posWeight) || posWeight < 0f) {
-                throw new IllegalArgumentException("bce_with_logits: pos_weight must be finite and >= 0, got " + posWeight);
+            if (posWeight == null || posWeight.length == 0) {
+                throw new IllegalArgumentException("bce_with_logits: pos_weight must hold one weight or one per class, got "
+                        + (posWeight == null ? "null" : "none"));
+            }
+            posWeight = posWeight.clone();
+            for (int c = 0; c < posWeight.length; c++) {
+                if (!Float.isFinite(posWeight[c]) || posWeight[c] < 0f) {
+                    throw new IllegalArgumentException("bce_with_logits: pos_weight"
+                            + (posWeight.length == 1 ? "" : "[" + c + "]") + " must be finite and >= 0, got " + posWeight[c]);
+                }
             }
             requireReduction("bce_with_logits", reduction);
         }
+
+        /** One weight for every element. */
+        public BceWithLogits(float posWeight, Reduction reduction) {
+            this(new float[] {posWeight}, reduction);
+        }
+
+        /** A copy of the weights: one, or one per class. */
+        @Override
+        public float[] posWeight() {
+            return posWeight.clone();
+        }
+
+        /** Whether there is one weight per class (column) rather than one for every element. */
+        public boolean perClass() {
+            return posWeight.length > 1;
+        }
+
         public Kind kind() { return Kind.BCE_WITH_LOGITS; }
         public String name() { return "bce_with_logits"; }
-        public float p0() { return posWeight; }
+        /** The single weight; NaN when there is one per class (see {@link #columnWeights()}). */
+        public float p0() { return perClass() ? Float.NaN : posWeight[0]; }
+        public float[] columnWeights() { return perClass() ? posWeight.clone() : null; }
         public Loss withReduction(Reduction r) { return new BceWithLogits(posWeight, r); }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BceWithLogits && ((BceWithLogits) o).reduction == reduction
+                    && java.util.Arrays.equals(((BceWithLogits) o).posWeight, posWeight);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Arrays.hashCode(posWeight) + reduction.hashCode();
+        }
+
+        @Override
         public String toString() {
-            return name() + "(pos_weight=" + posWeight + ",reduction=" + reduction.spec() + ")";
+            StringBuilder w = new StringBuilder();
+            if (perClass()) {
+                w.append('[');
+                for (int c = 0; c < posWeight.length; c++) {
+                    w.append(c == 0 ? "" : ",").append(posWeight[c]);
+                }
+                w.append(']');
+            } else {
+                w.append(posWeight[0]);
+            }
+            return name() + "(pos_weight=" + w + ",reduction=" + reduction.spec() + ")";
         }
     }
 

@@ -18,6 +18,7 @@ public final class Losses {
             "bce(reduction=sum)",
             "bce_with_logits(pos_weight=2.5)",
             "bce_with_logits(pos_weight=0.5,reduction=sum)",
+            "bce_with_logits(pos_weight=[0.5,2,1,3.25,0])",
             "softmax_cross_entropy(reduction=sum)",
             "softmax_cross_entropy(label_smoothing=0.1)",
             "softmax_cross_entropy(ignore_index=0,label_smoothing=0.25,reduction=sum)",
@@ -30,6 +31,28 @@ public final class Losses {
             s.add(Loss.parse(name));
         }
         return List.copyOf(s);
+    }
+
+    /**
+     * {@code loss} ready for data {@code cols} wide: the loss itself, unless it has per-column
+     * weights ({@link Loss#columnWeights()}), which are then repeated (or cut) to {@code cols}
+     * entries, so that a catalogue entry runs at any width. Keeps the reduction.
+     *
+     * @throws IllegalArgumentException if {@code cols < 1} for a loss with per-column weights
+     */
+    public static Loss atWidth(Loss loss, int cols) {
+        float[] w = loss.columnWeights();
+        if (w == null || w.length == cols) {
+            return loss;
+        }
+        if (cols < 1) {
+            throw new IllegalArgumentException("cols must be >= 1 for per-column weights, got " + cols);
+        }
+        float[] fitted = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            fitted[c] = w[c % w.length];
+        }
+        return new Loss.BceWithLogits(fitted, loss.reduction());
     }
 
     /** {@link #defaults()} plus non-default variants. */

@@ -95,6 +95,34 @@ final class SpecParser {
         return f;
     }
 
+    /**
+     * The body split at commas outside brackets, so that a list value such as
+     * {@code pos_weight=[1,2,3]} stays one part.
+     */
+    private static List<String> topLevelParts(String spec, String body) {
+        List<String> parts = new ArrayList<>();
+        int depth = 0;
+        int from = 0;
+        for (int i = 0; i < body.length(); i++) {
+            char ch = body.charAt(i);
+            if (ch == '[') {
+                depth++;
+            } else if (ch == ']') {
+                if (--depth < 0) {
+                    throw new IllegalArgumentException("spec '" + spec + "': ']' without '['");
+                }
+            } else if (ch == ',' && depth == 0) {
+                parts.add(body.substring(from, i));
+                from = i + 1;
+            }
+        }
+        if (depth != 0) {
+            throw new IllegalArgumentException("spec '" + spec + "': missing ']'");
+        }
+        parts.add(body.substring(from));
+        return parts;
+    }
+
     /** Splits {@code name(key=value,...)} into a lower-case name and its arguments. */
     private static Args split(String spec) {
         if (spec == null) {
@@ -113,7 +141,7 @@ final class SpecParser {
             name = s.substring(0, open).strip();
             String body = s.substring(open + 1, s.length() - 1).strip();
             if (!body.isEmpty()) {
-                for (String part : body.split(",", -1)) {
+                for (String part : topLevelParts(spec, body)) {
                     int eq = part.indexOf('=');
                     if (eq < 0) {
                         throw new IllegalArgumentException(
@@ -138,7 +166,7 @@ final class SpecParser {
         Map<String, List<String>> g = new LinkedHashMap<>();
         g.put("mse", List.of("reduction=mean|sum"));
         g.put("bce", List.of("reduction=mean|sum"));
-        g.put("bce_with_logits", List.of("pos_weight", "reduction=mean|sum"));
+        g.put("bce_with_logits", List.of("pos_weight (a number, or [w0,w1,...] per class)", "reduction=mean|sum"));
         g.put("softmax_cross_entropy", List.of("ignore_index", "label_smoothing", "reduction=mean|sum"));
         LOSS_GRAMMAR = Collections.unmodifiableMap(g);
     }
@@ -158,7 +186,7 @@ final class SpecParser {
                 l = new Loss.Bce(a.reduction());
                 break;
             case "bce_with_logits": case "binary_cross_entropy_with_logits":
-                l = new Loss.BceWithLogits(a.floatArg("pos_weight", 1f), a.reduction());
+                l = new Loss.BceWithLogits(a.floatsArg("pos_weight", 1f), a.reduction());
                 break;
             case "softmax_cross_entropy": case "cross_entropy":
                 l = new Loss.SoftmaxCrossEntropy(a.intArg("ignore_index", Loss.SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX),
@@ -193,6 +221,31 @@ final class SpecParser {
         float floatArg(String key, float dflt) {
             String v = raw(key);
             return v == null ? dflt : toFloat(key, v);
+        }
+
+        /** A number, or a bracketed list of numbers {@code [a,b,...]}; a missing key gives {dflt}. */
+        float[] floatsArg(String key, float dflt) {
+            String v = raw(key);
+            if (v == null) {
+                return new float[] {dflt};
+            }
+            if (!v.startsWith("[")) {
+                return new float[] {toFloat(key, v)};
+            }
+            if (!v.endsWith("]") || v.indexOf('[', 1) >= 0) {
+                throw new IllegalArgumentException("spec '" + spec + "': " + key
+                        + " must be a number or a list [a,b,...] of numbers, got '" + v + "'");
+            }
+            String inner = v.substring(1, v.length() - 1).strip();
+            if (inner.isEmpty()) {
+                throw new IllegalArgumentException("spec '" + spec + "': " + key + " is an empty list");
+            }
+            String[] items = inner.split(",", -1);
+            float[] out = new float[items.length];
+            for (int i = 0; i < items.length; i++) {
+                out[i] = toFloat(key + "[" + i + "]", items[i].strip());
+            }
+            return out;
         }
 
         float floatAlias(String key, String alias, float dflt) {

@@ -50,6 +50,11 @@ class LossArgumentsTest {
         rejects("takes float targets", dz, () -> b.lossBackward(mse, z, 0, new int[2], 0, 1, dz, 0, 2, 3));
         float[] shared = poisoned(12);
         rejects("overlap", shared, () -> b.lossBackward(mse, shared, 0, t, 0, 1, shared, 2, 2, 3));
+        Loss perClass = Loss.bceWithLogits(new float[] {1f, 2f});
+        String width = "bce_with_logits: pos_weight has 2 weights (one per class, i.e. per column) but z has 3 columns";
+        rejects(width, dz, () -> b.lossBackward(perClass, z, 0, t, 0, 1, dz, 0, 2, 3));
+        rejects(width, null, () -> b.lossForward(perClass, z, 0, t, 0, 2, 3));
+        rejects("but z has 6 columns", dz, () -> b.lossBackward(perClass, z, t, dz));
     }
 
     @Test
@@ -76,6 +81,10 @@ class LossArgumentsTest {
             rejects("target.size() (3) must equal z.rows() (2)", null, () -> b.lossForward(ce, z, tg, one));
             rejects("takes class targets", null, () -> b.lossBackward(ce, z, z, 1, z));
             rejects("lossOut must be a tensor of its own", null, () -> b.lossForward(mse, one, one, one));
+            Loss perClass = Loss.bceWithLogits(new float[] {1f, 2f});
+            rejects("pos_weight has 2 weights (one per class, i.e. per column) but z has 3 columns", null,
+                    () -> b.lossForward(perClass, z, z, one));
+            rejects("but z has 3 columns", null, () -> b.lossBackward(perClass, z, z, 1, b.allocate(2, 3)));
             tg.close();
             rejects("target is closed", null, () -> b.lossForward(ce, b.allocate(3, 2), tg, one));
             rejects("data must not be null", null, () -> b.intTensor(null));

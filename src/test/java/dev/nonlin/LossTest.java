@@ -34,7 +34,7 @@ class LossTest {
 
     static Stream<Arguments> catalogueAndShapes() {
         return Losses.all().stream().flatMap(l -> Stream.of(new int[] {1, 1}, new int[] {3, 5}, new int[] {17, 33},
-                new int[] {40, 1000}).map(s -> Arguments.of(l, s[0], s[1])));
+                new int[] {40, 1000}).map(s -> Arguments.of(Losses.atWidth(l, s[1]), s[0], s[1])));
     }
 
     // ------------------------------------------------------------------ inputs in each loss's domain
@@ -93,8 +93,9 @@ class LossTest {
                 count = z.length;
             }
             case BCE_WITH_LOGITS -> {
-                double w = ((Loss.BceWithLogits) l).posWeight();
+                float[] pw = ((Loss.BceWithLogits) l).posWeight();   // one weight, or one per column
                 for (int i = 0; i < z.length; i++) {
+                    double w = pw[pw.length == 1 ? 0 : i % cols];
                     double s = 1 / (1 + Math.exp(-z[i]));
                     sum += -(w * t[i] * Math.log(s) + (1 - t[i]) * Math.log(1 - s));
                 }
@@ -169,6 +170,17 @@ class LossTest {
         assertEquals(Loss.mse(), Loss.parse("mse_loss"));
         assertEquals(Loss.bce(), Loss.parse("binary_cross_entropy(reduction=MEAN)"));
         assertEquals(Loss.bceWithLogits(), Loss.parse("binary_cross_entropy_with_logits()"));
+        Loss perClass = Loss.parse("bce_with_logits(pos_weight=[1, 2.5 ,0],reduction=sum)");
+        assertEquals(new Loss.BceWithLogits(new float[] {1f, 2.5f, 0f}, Loss.Reduction.SUM), perClass);
+        assertEquals("bce_with_logits(pos_weight=[1.0,2.5,0.0],reduction=sum)", perClass.toString());
+        assertArrayEquals(new float[] {1f, 2.5f, 0f}, perClass.columnWeights());
+        assertTrue(Float.isNaN(perClass.p0()), "no single weight");
+        assertEquals(Loss.bceWithLogits(2f), Loss.parse("bce_with_logits(pos_weight=[2])"), "one weight in a list is the scalar form");
+        float[] mine = {1f, 2f};
+        Loss copied = Loss.bceWithLogits(mine);
+        mine[0] = 9f;
+        ((Loss.BceWithLogits) copied).posWeight()[1] = 9f;
+        assertEquals("bce_with_logits(pos_weight=[1.0,2.0],reduction=mean)", copied.toString(), "weights are copied in and out");
         assertEquals("mse(reduction=mean)", Loss.mse().toString());
         assertEquals("softmax_cross_entropy(ignore_index=-100,label_smoothing=0.0,reduction=mean)",
                 Loss.softmaxCrossEntropy().toString());
@@ -181,6 +193,15 @@ class LossTest {
         assertMessage("label_smoothing must be in [0, 1], got NaN", () -> Loss.parse("cross_entropy(label_smoothing=NaN)"));
         assertMessage("pos_weight must be finite and >= 0, got -1.0", () -> Loss.parse("bce_with_logits(pos_weight=-1)"));
         assertMessage("unknown key(s) [pos_weight] for bce", () -> Loss.parse("bce(pos_weight=2)"));
+        assertMessage("pos_weight[1] must be finite and >= 0, got -2.0", () -> Loss.parse("bce_with_logits(pos_weight=[1,-2])"));
+        assertMessage("pos_weight[2] must be a number, got 'x'", () -> Loss.parse("bce_with_logits(pos_weight=[1,2,x])"));
+        assertMessage("pos_weight is an empty list", () -> Loss.parse("bce_with_logits(pos_weight=[])"));
+        assertMessage("missing ']'", () -> Loss.parse("bce_with_logits(pos_weight=[1,2)"));
+        assertMessage("']' without '['", () -> Loss.parse("bce_with_logits(pos_weight=1])"));
+        assertMessage("must be a number or a list [a,b,...] of numbers, got '[1,[2]]'",
+                () -> Loss.parse("bce_with_logits(pos_weight=[1,[2]])"));
+        assertMessage("pos_weight must hold one weight or one per class, got none",
+                () -> Loss.bceWithLogits(new float[0]));
         assertMessage("unknown loss 'huber'", () -> Loss.parse("huber"));
         assertMessage("ignore_index must be an integer, got '1.5'", () -> Loss.parse("cross_entropy(ignore_index=1.5)"));
         assertMessage("reduction must be mean or sum, got null", () -> new Loss.Mse(null));
@@ -234,10 +255,10 @@ class LossTest {
         double divisor = l.reduction() == Loss.Reduction.SUM ? 1
                 : l.classTargets() ? Arrays.stream(target).filter(v -> v != ((Loss.SoftmaxCrossEntropy) l).ignoreIndex()).count()
                 : n;
-        Loss piece = l.withReduction(Loss.Reduction.SUM);
         double[] fd = new double[n];
         double scale = 0;
         for (int i = 0; i < n; i++) {
+            Loss piece = elementLoss(l, i % cols);
             int row = i / cols;
             int from = l.classTargets() ? row * cols : i;
             int len = l.classTargets() ? cols : 1;
@@ -265,12 +286,23 @@ class LossTest {
         }
     }
 
+    /**
+     * The loss of one element (or, for class targets, one row) of column {@code c}, summed: a
+     * per-column weight becomes that column's single weight.
+     */
+    static Loss elementLoss(Loss l, int c) {
+        float[] w = l.columnWeights();
+        return w == null || l.classTargets() ? l.withReduction(Loss.Reduction.SUM)
+                : new Loss.BceWithLogits(w[c], Loss.Reduction.SUM);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
-    void sumIsTheMeanTimesItsDivisor(Loss l) {
-        Random r = new Random(Contract.SEED ^ l.hashCode());
+    void sumIsTheMeanTimesItsDivisor(Loss catalogued) {
         int rows = 13;
         int cols = 7;
+        Loss l = Losses.atWidth(catalogued, cols);
+        Random r = new Random(Contract.SEED ^ l.hashCode());
         float[] z = inputs(l, r, rows * cols);
         float[] t = floatTargets(r, rows * cols);
         int[] target = l.classTargets() ? classTargets(l, r, rows, cols) : null;
@@ -301,10 +333,13 @@ class LossTest {
     /** Fixed blocks summed in a fixed order: bitwise the same loss on one thread and on all of them. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
-    void deterministicAcrossThreadCounts(Loss l) {
+    void deterministicAcrossThreadCounts(Loss catalogued) {
+        // rows of 5 for the elementwise losses: the blocks and the thread split cut rows, so a
+        // per-column weight must follow the column across block boundaries
+        int cols = catalogued.classTargets() ? 1000 : 5;
+        int rows = catalogued.classTargets() ? 3000 : 600_000;
+        Loss l = Losses.atWidth(catalogued, cols);
         Random r = new Random(Contract.SEED ^ 7 ^ l.hashCode());
-        int cols = l.classTargets() ? 1000 : 1;
-        int rows = l.classTargets() ? 3000 : 3_000_000;
         int n = rows * cols;
         float[] z = inputs(l, r, n);
         float[] t = l.classTargets() ? null : floatTargets(r, n);
@@ -335,6 +370,17 @@ class LossTest {
         b.lossBackward(bwl, z, t, dz);
         assertArrayEquals(new float[] {(float) 0.015808624392522260293, (float) -0.31461722399845452947,
                 (float) 0.24999718391997398492}, dz);
+        // bce_with_logits(pos_weight=[2.5, 1, 0.5]) per column over 2 rows of 3, mean over 6
+        Loss perClass = Loss.bceWithLogits(new float[] {2.5f, 1f, 0.5f});
+        float[] z2 = {-3f, 0.5f, 12f, -1f, 2f, 0f};
+        float[] t2 = {0f, 1f, 0.25f, 1f, 0.5f, 1f};
+        assertEquals(2.379887588673607332018585022687637455221, b.lossForward(perClass, z2, 0, t2, 0, 2, 3), 1e-15);
+        float[] dz2 = new float[6];
+        b.lossBackward(perClass, z2, 0, t2, 0, 1.0, dz2, 0, 2, 3);
+        assertArrayEquals(new float[] {(float) 0.00790431219626113014647469196195870023103,
+                (float) -0.06292344479969090589351657237574858687445, (float) 0.1249991039745371770203171038175690047625,
+                (float) -0.3046077410958353663546496840924317809855, (float) 0.0634661796629804073432881902170661325344,
+                (float) -0.04166666666666666666666666666666666666667}, dz2);
         // bce: p = [0.1, 0.7, 0.999], t = [0, 1, 0.3]
         assertEquals(1.7659244165828946585, b.lossForward(Loss.bce(), new float[] {0.1f, 0.7f, 0.999f},
                 new float[] {0f, 1f, 0.3f}), 1e-15);
@@ -430,7 +476,8 @@ class LossTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
-    void emptyInputs(Loss l) {
+    void emptyInputs(Loss catalogued) {
+        Loss l = Losses.atWidth(catalogued, 5);
         Backend b = Backends.cpu();
         double want = l.reduction() == Loss.Reduction.MEAN ? Double.NaN : 0.0;
         double got = l.classTargets() ? b.lossForward(l, new float[0], 0, new int[0], 0, 0, 5)
@@ -440,7 +487,8 @@ class LossTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
-    void nanPropagates(Loss l) {
+    void nanPropagates(Loss catalogued) {
+        Loss l = Losses.atWidth(catalogued, 3);
         Backend b = Backends.cpu();
         float[] z = {0.5f, Float.NaN, 0.25f};
         float[] dz = new float[3];
@@ -460,11 +508,12 @@ class LossTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
-    void tensorsMatchArrays(Loss l) {
+    void tensorsMatchArrays(Loss catalogued) {
         Backend b = Backends.cpu();
-        Random r = new Random(Contract.SEED ^ 3 ^ l.hashCode());
         int rows = 9;
         int cols = 6;
+        Loss l = Losses.atWidth(catalogued, cols);
+        Random r = new Random(Contract.SEED ^ 3 ^ l.hashCode());
         float[] z = inputs(l, r, rows * cols);
         float[] t = floatTargets(r, rows * cols);
         int[] target = l.classTargets() ? classTargets(l, r, rows, cols) : null;

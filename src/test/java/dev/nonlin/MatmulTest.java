@@ -250,6 +250,16 @@ class MatmulTest {
                 () -> b.matmul(square, Transpose.N, filled(b, 3, 3), Transpose.N, square), square);
         rejects("c must be a tensor of its own, not b",
                 () -> b.matmul(filled(b, 3, 3), Transpose.N, square, Transpose.T, square), square);
+        // CPU tensors wrap arrays: a second tensor over a's array is a, as far as c is concerned
+        float[] shared = new float[9];
+        Tensor left = b.tensor(shared, 3, 3);
+        Tensor alias = b.tensor(shared, 3, 3);
+        rejects("c must be a tensor of its own, not a (nor share its data)",
+                () -> b.matmul(left, Transpose.N, filled(b, 3, 3), Transpose.N, alias), alias);
+        Optimizer sgd = new Optimizer.Sgd(0.1f, 0f, 0f);
+        float[] wg = new float[6];
+        Tensor w = b.tensor(wg, 2, 3);
+        rejects("g must not be w", () -> b.optimizerStep(sgd, 1, w, b.tensor(wg, 2, 3), null, null), w);
         Tensor foreign = CpuBackend.scalar().tensor(new float[12], 3, 4);
         rejects("b belongs to backend cpu, not to this cpu backend",
                 () -> b.matmul(a, Transpose.N, foreign, Transpose.N, c), c);

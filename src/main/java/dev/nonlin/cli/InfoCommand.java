@@ -111,7 +111,7 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     private static void line(PrintWriter out, String key, String value) {
-        out.printf("%-9s %s%n", key + ":", value);
+        out.printf("%-10s %s%n", key + ":", value);
     }
 
     /**

@@ -312,14 +312,21 @@ public final class CpuBackend extends AbstractBackend {
         int n = rows * cols;
         Loss.Kind k = loss.kind();
         double p0 = loss.p0();
+        float[] w = loss.columnWeights();   // per-column p0, or null
         int blocks = (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
         double[] partial = new double[blocks];
         forEachBlock(blocks, (long) n * cost(k), b -> {
             int i0 = b * REDUCE_BLOCK;
             int i1 = Math.min(n, i0 + REDUCE_BLOCK);
             double s = 0;
-            for (int i = i0; i < i1; i++) {
-                s += LossMath.term(k, p0, z[zo + i], t[to + i]);
+            if (w == null) {
+                for (int i = i0; i < i1; i++) {
+                    s += LossMath.term(k, p0, z[zo + i], t[to + i]);
+                }
+            } else {
+                for (int i = i0, c = i0 % cols; i < i1; i++, c = c + 1 == cols ? 0 : c + 1) {
+                    s += LossMath.term(k, w[c], z[zo + i], t[to + i]);
+                }
             }
             partial[b] = s;
         });
@@ -344,11 +351,18 @@ public final class CpuBackend extends AbstractBackend {
         int n = rows * cols;
         Loss.Kind k = loss.kind();
         double p0 = loss.p0();
+        float[] w = loss.columnWeights();   // per-column p0, or null
         double scale = loss.reduction() == Loss.Reduction.MEAN ? dLoss / n : dLoss;
         // each element is read, then written, at the same index: dz may be z or t
         forEach(n, cost(k), (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                dz[dzo + i] = (float) (scale * LossMath.gradient(k, p0, z[zo + i], t[to + i]));
+            if (w == null) {
+                for (int i = i0; i < i1; i++) {
+                    dz[dzo + i] = (float) (scale * LossMath.gradient(k, p0, z[zo + i], t[to + i]));
+                }
+            } else {
+                for (int i = i0, c = i0 % cols; i < i1; i++, c = c + 1 == cols ? 0 : c + 1) {
+                    dz[dzo + i] = (float) (scale * LossMath.gradient(k, w[c], z[zo + i], t[to + i]));
+                }
             }
         });
     }
@@ -578,6 +592,12 @@ public final class CpuBackend extends AbstractBackend {
 
     private static float[] a(Tensor t) {
         return ((CpuTensor) t).data;
+    }
+
+    /** CPU tensors may wrap the caller's arrays: two tensors over one array are one storage. */
+    @Override
+    protected boolean sameStorage(Tensor p, Tensor q) {
+        return p == q || a(p) == a(q);
     }
 
     // ------------------------------------------------------------------ threading

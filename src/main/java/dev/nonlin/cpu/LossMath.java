@@ -35,7 +35,10 @@ public final class LossMath {
         return c == 0 ? 0.0 : c * v;
     }
 
-    /** ℓ(z, t) of one element. {@code p0} is the record's p0() (pos_weight for bce_with_logits). */
+    /**
+     * ℓ(z, t) of one element. {@code p0} is the element's hyper-parameter: the record's p0(), or
+     * the entry of its columnWeights() for the element's column (bce_with_logits's pos_weight).
+     */
     public static double term(Kind k, double p0, double z, double t) {
         switch (k) {
             case MSE: {

@@ -351,7 +351,8 @@ public final class CudaBackend extends AbstractBackend {
         try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor out = allocate(1, 1)) {
             upload(z, zo, ptr(tz), n);
             upload(t, to, ptr(tt), n);
-            return withLoss64("loss forward " + loss, l64 -> LossLaunches.forward(this, loss, ptr(tz), ptr(tt), n, ptr(out), l64));
+            return withLoss64("loss forward " + loss, l64 -> LossLaunches.forward(this, loss, ptr(tz), ptr(tt), n, cols,
+                    ptr(out), l64));
         } catch (CudaError e) {
             fallBack("loss forward " + loss, e);
             return cpu.lossForward(loss, z, zo, t, to, rows, cols);
@@ -459,7 +460,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void lossForwardTensor(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
         guard("loss forward " + loss, () -> {
             dev.makeCurrent();
-            LossLaunches.forward(this, loss, ptr(z), ptr(t), z.size(), ptr(lossOut), null);
+            LossLaunches.forward(this, loss, ptr(z), ptr(t), z.size(), z.cols(), ptr(lossOut), null);
         });
     }
 
@@ -476,7 +477,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void lossBackwardTensor(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
         guard("loss backward " + loss, () -> {
             dev.makeCurrent();
-            LossLaunches.backward(this, loss, ptr(z), ptr(t), z.size(), dLoss, ptr(dz));
+            LossLaunches.backward(this, loss, ptr(z), ptr(t), z.size(), z.cols(), dLoss, ptr(dz));
         });
     }
 

@@ -3,6 +3,7 @@ package dev.nonlin.cuda;
 import dev.nonlin.Loss;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
 
 /**
  * Launches of {@code cuda/losses.cu}. Everything runs on the legacy default stream, in order with
@@ -31,24 +32,56 @@ final class LossLaunches {
     }
 
     /** L of an elementwise loss into {@code loss} (one float) and, when not null, {@code loss64} (one double). */
-    static void forward(CudaBackend b, Loss l, CUdeviceptr z, CUdeviceptr t, long n, CUdeviceptr loss, CUdeviceptr loss64) {
+    static void forward(CudaBackend b, Loss l, CUdeviceptr z, CUdeviceptr t, long n, long cols, CUdeviceptr loss,
+                        CUdeviceptr loss64) {
         long chunks = chunks(n);
-        try (DeviceScratch.Lease scratch = b.scratch().lease(Math.max(1, chunks) * Double.BYTES)) {
+        float[] w = l.columnWeights();
+        long weightsAt = Math.max(1, chunks) * Double.BYTES;
+        try (DeviceScratch.Lease scratch = b.scratch().lease(weightsAt + weightBytes(w))) {
             CUdeviceptr partial = scratch.at(0);
+            CUdeviceptr weights = upload(w, scratch, weightsAt);
             b.launch(l.kind().kernelName() + "_loss_partial_f32", grid(b, chunks), THREADS, 0, null,
                     Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(partial), Pointer.to(new long[] {n}),
-                            Pointer.to(new long[] {CHUNK}), Pointer.to(new float[] {l.p0()})));
+                            Pointer.to(new long[] {CHUNK}), Pointer.to(new float[] {l.p0()}), Pointer.to(weights),
+                            Pointer.to(new long[] {cols})));
             double divisor = l.reduction() == Loss.Reduction.MEAN ? n : 1.0;
             finish(b, partial, chunks, NULL, divisor, loss, loss64);
         }
     }
 
     /** dz = scale·∂ℓ/∂z of an elementwise loss. */
-    static void backward(CudaBackend b, Loss l, CUdeviceptr z, CUdeviceptr t, long n, double dLoss, CUdeviceptr dz) {
+    static void backward(CudaBackend b, Loss l, CUdeviceptr z, CUdeviceptr t, long n, long cols, double dLoss,
+                         CUdeviceptr dz) {
         double scale = l.reduction() == Loss.Reduction.MEAN ? dLoss / n : dLoss;
-        b.launch(l.kind().kernelName() + "_loss_backward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, null,
-                Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(dz), Pointer.to(new long[] {n}),
-                        Pointer.to(new float[] {l.p0()}), Pointer.to(new double[] {scale})));
+        float[] w = l.columnWeights();
+        try (DeviceScratch.Lease scratch = w == null ? null : b.scratch().lease(weightBytes(w))) {
+            CUdeviceptr weights = upload(w, scratch, 0);
+            b.launch(l.kind().kernelName() + "_loss_backward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, null,
+                    Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(dz), Pointer.to(new long[] {n}),
+                            Pointer.to(new float[] {l.p0()}), Pointer.to(new double[] {scale}), Pointer.to(weights),
+                            Pointer.to(new long[] {cols})));
+        }
+    }
+
+    private static long weightBytes(float[] w) {
+        return w == null ? 0 : (long) w.length * Float.BYTES;
+    }
+
+    /**
+     * Copies the per-column weights into the leased scratch at {@code byteOffset} and returns
+     * their device pointer, or the null pointer when there are none. The copy is asynchronous on
+     * the tensor stream, so it lands after the kernels already queued there (earlier users of the
+     * scratch) and before the loss kernel; from pageable memory the driver stages the few bytes
+     * at once, so {@code w} may be dropped on return and nothing waits for the GPU.
+     */
+    private static CUdeviceptr upload(float[] w, DeviceScratch.Lease scratch, long byteOffset) {
+        if (w == null) {
+            return NULL;
+        }
+        CUdeviceptr d = scratch.at(byteOffset);
+        Cuda.call("cuMemcpyHtoDAsync (pos_weight, " + w.length + " floats)",
+                () -> JCudaDriver.cuMemcpyHtoDAsync(d, Pointer.to(w), weightBytes(w), null));
+        return d;
     }
 
     /** Softmax cross-entropy: row losses, their deterministic sum, divided by the device-side count for a mean. */
