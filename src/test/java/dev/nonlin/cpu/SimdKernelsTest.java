@@ -147,12 +147,7 @@ class SimdKernelsTest {
     /** got vs ref over [off, off + n) under the contract, and the poison around it intact. */
     private static void compare(String what, float[] in, int inOff, float[] got, float[] ref, int off,
                                 float[] dy, int dyOff, int n, boolean backward) {
-        for (int i = 0; i < off; i++) {
-            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
-        }
-        for (int i = off + n; i < got.length; i++) {
-            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
-        }
+        assertGuardsIntact(what, got, off, n);
         Worst w = new Worst();
         for (int i = 0; i < n; i++) {
             float g = got[off + i];
@@ -162,6 +157,16 @@ class SimdKernelsTest {
         }
         double tol = backward ? Contract.BACKWARD_ULPS : Contract.FORWARD_ULPS;
         assertTrue(w.err <= tol, () -> w.describe(what + " vs the scalar loop"));
+    }
+
+    /** The poison before {@code off} and after {@code off + n} untouched. */
+    private static void assertGuardsIntact(String what, float[] got, int off, int n) {
+        for (int i = 0; i < off; i++) {
+            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
+        }
+        for (int i = off + n; i < got.length; i++) {
+            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
+        }
     }
 
     private static void assertRangeEquals(String what, float[] a, int ao, float[] b, int bo, int n) {
@@ -457,12 +462,7 @@ class SimdKernelsTest {
      */
     private static double compareRow(String what, float[] row, float[] got, int off, float[] scalar, double[] exact,
                                    double l1, int n, boolean backward) {
-        for (int i = 0; i < off; i++) {
-            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
-        }
-        for (int i = off + n; i < got.length; i++) {
-            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
-        }
+        assertGuardsIntact(what, got, off, n);
         Worst w = new Worst();
         Worst ws = new Worst();
         for (int i = 0; i < n; i++) {
@@ -490,11 +490,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void warmLoopsAllocateNothing(Activation f) {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean threads = allocationCounters();
         Kind k = f.kind();
         double p0 = f.p0();
         double p1 = f.p1();
@@ -548,11 +544,7 @@ class SimdKernelsTest {
      */
     @Test
     void warmGemmReusesItsBuffers() {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean threads = allocationCounters();
         int m = 100;
         int n = 37;
         int k = 300;
@@ -567,6 +559,18 @@ class SimdKernelsTest {
                         () -> gemm.multiply(ta, tb, m, n, k, 1f, a, b, 0.5f, c, here));
             }
         }
+    }
+
+    /**
+     * The per-thread allocation counters for the warm-loop checks, or the test skipped: with
+     * {@code -Dnonlin.test.simdFastPath=false}, where C2 does not run, or without the counters.
+     */
+    private static com.sun.management.ThreadMXBean allocationCounters() {
+        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
+        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
+        return (com.sun.management.ThreadMXBean) mx;
     }
 
     private static void assertWarmCallAllocatesNothing(com.sun.management.ThreadMXBean threads, String what,
@@ -762,12 +766,7 @@ class SimdKernelsTest {
         assertEquals(Double.doubleToRawLongBits(loss),
                 Double.doubleToRawLongBits(SIMD.crossEntropyRow(z, XO, n, target, ignore, eps, null, 0, 0.0, tmp)),
                 at + ": ℓ without dz");
-        for (int i = 0; i < DXO; i++) {
-            assertEquals(POISON, dz[i], at + ": wrote before dz at " + i);
-        }
-        for (int i = DXO + n; i < dz.length; i++) {
-            assertEquals(POISON, dz[i], at + ": wrote past dz at " + i);
-        }
+        assertGuardsIntact(at, dz, DXO, n);
         Worst w = new Worst();
         double plain = 0;   // for the record: ULPs without the slack, where |dz| ≥ 2⁻¹⁰·|scale|
         double slack = 1e-15 * Math.abs(scale);
@@ -802,11 +801,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("crossEntropyLosses")
     void warmCrossEntropyRowsAllocateNothing(Loss l) {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean threads = allocationCounters();
         Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
         int cols = 1024;
         int n = 64 * cols;
@@ -993,12 +988,7 @@ class SimdKernelsTest {
     /** dz against scale·LossMath.gradient in double: ≤ 1 ULP beyond 1e-15·|scale|·(1 + w); guards intact. */
     private static void checkLossGradient(String at, Loss l, float[] w, int wo, float[] z, int zo, float[] t, int to,
                                           double scale, float[] dz, int dzo, int n) {
-        for (int i = 0; i < dzo; i++) {
-            assertEquals(POISON, dz[i], at + ": wrote before dz at " + i);
-        }
-        for (int i = dzo + n; i < dz.length; i++) {
-            assertEquals(POISON, dz[i], at + ": wrote past dz at " + i);
-        }
+        assertGuardsIntact(at, dz, dzo, n);
         Worst worst = new Worst();
         for (int i = 0; i < n; i++) {
             double exact = scale * LossMath.gradient(l.kind(), w[wo + i], z[zo + i], t[to + i]);
@@ -1019,11 +1009,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("elementwiseLosses")
     void warmElementwiseLossLoopsAllocateNothing(Loss l) {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean threads = allocationCounters();
         Loss.Kind k = l.kind();
         int n = 1 << 16;
         Random r = new Random(Contract.SEED ^ 5);
