@@ -303,32 +303,24 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     /**
-     * Σℓ over fixed blocks of {@link #REDUCE_BLOCK} elements, each summed in double in index
-     * order, the block sums then added in block order: the same bits on every run and for any
-     * thread count (the blocks do not depend on the split).
+     * Σℓ over fixed blocks of {@link #REDUCE_BLOCK} elements, each summed in double by the
+     * kernels in an order fixed by its length ({@link Kernels#lossSum}: index order in the scalar
+     * reference, lanes then their fold in SIMD), the block sums then added in block order: the
+     * same bits on every run and for any thread count (the blocks do not depend on the split).
      */
     @Override
     protected double lossForwardArray(Loss loss, float[] z, int zo, float[] t, int to, int rows, int cols) {
         int n = rows * cols;
         Loss.Kind k = loss.kind();
-        double p0 = loss.p0();
-        float[] w = loss.columnWeights();   // per-column p0, or null
+        int period = loss.columnWeights() == null ? 1 : cols;
+        float[] w = weightTile(loss, period, n);
         int blocks = (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
         double[] partial = new double[blocks];
         forEachBlock(blocks, (long) n * cost(k), b -> {
             int i0 = b * REDUCE_BLOCK;
-            int i1 = Math.min(n, i0 + REDUCE_BLOCK);
-            double s = 0;
-            if (w == null) {
-                for (int i = i0; i < i1; i++) {
-                    s += LossMath.term(k, p0, z[zo + i], t[to + i]);
-                }
-            } else {
-                for (int i = i0, c = i0 % cols; i < i1; i++, c = c + 1 == cols ? 0 : c + 1) {
-                    s += LossMath.term(k, w[c], z[zo + i], t[to + i]);
-                }
-            }
-            partial[b] = s;
+            int len = Math.min(REDUCE_BLOCK, n - i0);
+            partial[b] = kernels.lossSum(k, w, i0 % period, z, zo + i0, t, to + i0, len,
+                    new double[Kernels.LOSS_CHUNK]);
         });
         double s = 0;
         for (double p : partial) {
@@ -350,21 +342,40 @@ public final class CpuBackend extends AbstractBackend {
                                      float[] dz, int dzo, int rows, int cols) {
         int n = rows * cols;
         Loss.Kind k = loss.kind();
-        double p0 = loss.p0();
-        float[] w = loss.columnWeights();   // per-column p0, or null
+        int period = loss.columnWeights() == null ? 1 : cols;
+        float[] w = weightTile(loss, period, n);
         double scale = loss.reduction() == Loss.Reduction.MEAN ? dLoss / n : dLoss;
-        // each element is read, then written, at the same index: dz may be z or t
+        // each element is read, then written, at the same index: dz may be z or t; the kernel
+        // calls cover at most REDUCE_BLOCK elements, the span of the weight tile
         forEach(n, cost(k), (i0, i1) -> {
-            if (w == null) {
-                for (int i = i0; i < i1; i++) {
-                    dz[dzo + i] = (float) (scale * LossMath.gradient(k, p0, z[zo + i], t[to + i]));
-                }
-            } else {
-                for (int i = i0, c = i0 % cols; i < i1; i++, c = c + 1 == cols ? 0 : c + 1) {
-                    dz[dzo + i] = (float) (scale * LossMath.gradient(k, w[c], z[zo + i], t[to + i]));
-                }
+            for (int i = i0, len; i < i1; i += len) {
+                len = Math.min(REDUCE_BLOCK, i1 - i);
+                kernels.lossGradient(k, w, i % period, z, zo + i, t, to + i, scale, dz, dzo + i, len);
             }
         });
+    }
+
+    /**
+     * bce_with_logits's pos_weight as the kernels read it, one weight per element: element i of
+     * the loss reads {@code tile[i % period + j]} in a kernel call that starts at i, for the call's
+     * j-th element (calls span at most REDUCE_BLOCK elements). {@code period} is cols for one
+     * weight per column ({@code tile[c] = w[c % cols]}), 1 for one weight. Null for the other
+     * losses, which have no weight.
+     */
+    private static float[] weightTile(Loss loss, int period, int n) {
+        if (loss.kind() != Loss.Kind.BCE_WITH_LOGITS) {
+            return null;
+        }
+        float[] w = loss.columnWeights();
+        float[] tile = new float[period - 1 + Math.min(n, REDUCE_BLOCK)];
+        if (w == null) {
+            java.util.Arrays.fill(tile, loss.p0());
+        } else {
+            for (int j = 0; j < tile.length; j++) {
+                tile[j] = w[j % period];
+            }
+        }
+        return tile;
     }
 
     @Override
@@ -387,8 +398,9 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     /**
-     * Every row through {@link LossMath#crossEntropyRow} (writing dz when it is not null); returns
-     * Σℓ, summed over fixed blocks of rows in block order.
+     * Every row through the kernels' {@link Kernels#crossEntropyRow} (LossMath's, or its SIMD
+     * form), writing dz when it is not null; returns Σℓ, summed over fixed blocks of rows in block
+     * order (a row is never split, so neither the blocks nor the rows depend on the threads).
      */
     private double crossEntropy(Loss.SoftmaxCrossEntropy ce, float[] z, int zo, int[] target, int to, int rows,
                                   int cols, float[] dz, int dzo, double scale) {
@@ -400,10 +412,11 @@ public final class CpuBackend extends AbstractBackend {
         forEachBlock(blocks, (long) rows * cols * TRANSCENDENTAL_COST, b -> {
             int r0 = b * rowsPerBlock;
             int r1 = Math.min(rows, r0 + rowsPerBlock);
+            double[] tmp = new double[cols];
             double s = 0;
             for (int r = r0; r < r1; r++) {
-                s += LossMath.crossEntropyRow(z, zo + r * cols, cols, target[to + r], ignore, eps,
-                        dz, dzo + r * cols, scale);
+                s += kernels.crossEntropyRow(z, zo + r * cols, cols, target[to + r], ignore, eps,
+                        dz, dzo + r * cols, scale, tmp);
             }
             partial[b] = s;
         });

@@ -1,13 +1,15 @@
 package dev.nonlin.cpu;
 
 import dev.nonlin.Activation.Kind;
+import dev.nonlin.Loss;
 
 /**
  * Elementwise loops over float arrays, one implementation per instruction set: {@link ScalarKernels}
  * (the reference) and {@code SimdKernels} (the Vector API, loaded only when the JVM has it).
  * Arguments are already validated; n ≥ 0. The elementwise methods refuse the row-wise functions
  * (softmax, log_softmax), which have methods of their own, one row per call: the scalar reference
- * runs {@link Rows}.
+ * runs {@link Rows}. The losses' kernels compute {@link LossMath}'s terms and gradients; the
+ * scalar reference calls LossMath itself.
  */
 interface Kernels {
 
@@ -40,6 +42,37 @@ interface Kernels {
 
     /** One row's Jacobian-vector product from the output y. {@code dx} may be {@code dy} or {@code y}. */
     void rowBackwardFromOutput(Kind k, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n);
+
+    /**
+     * One row of softmax cross-entropy, {@link LossMath#crossEntropyRow}'s contract: returns ℓ of
+     * the row {@code z[zo..zo+cols)} with class index {@code target} (0 when it is
+     * {@code ignoreIndex}, NaN when it is not a class), and when {@code dz} is not null writes
+     * {@code dz = scale·∂ℓ/∂z} (0 for an ignored row, NaN for a bad target). {@code dz} may be
+     * {@code z} at the same offset. {@code tmp} is scratch of at least cols doubles, reused across
+     * rows.
+     */
+    double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                           float[] dz, int dzo, double scale, double[] tmp);
+
+    /** Doubles of scratch that {@link #lossSum} needs: the length of the chunks it sums through it. */
+    int LOSS_CHUNK = 1024;
+
+    /**
+     * Σℓ over the elements {@code i ∈ [0, n)} of an elementwise loss (mse, bce, bce_with_logits):
+     * {@link LossMath#term}{@code (k, w[wo + i], z[zo + i], t[to + i])}, summed in double in an
+     * order that depends on n alone (so the caller's fixed blocks make the total deterministic).
+     * {@code w} holds each element's pos_weight for bce_with_logits; the others ignore it (null is
+     * fine). {@code tmp} is scratch of at least {@code min(n, LOSS_CHUNK)} doubles.
+     */
+    double lossSum(Loss.Kind k, float[] w, int wo, float[] z, int zo, float[] t, int to, int n, double[] tmp);
+
+    /**
+     * {@code dz[dzo + i] = (float) (scale · LossMath.gradient(k, w[wo + i], z[zo + i], t[to + i]))}
+     * for an elementwise loss, one rounding; {@code w} as for {@link #lossSum}. dz may be z or t
+     * (same offset).
+     */
+    void lossGradient(Loss.Kind k, float[] w, int wo, float[] z, int zo, float[] t, int to, double scale,
+                      float[] dz, int dzo, int n);
 
     /** One row of PReLU with α per column ({@code alpha.length == n}). */
     void preluForward(float[] x, int xo, float[] alpha, float[] y, int yo, int n);

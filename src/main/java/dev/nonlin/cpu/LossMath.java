@@ -6,7 +6,9 @@ import dev.nonlin.Loss.Kind;
  * The losses' math, once, in double: the per-element terms and gradients of the elementwise
  * losses and the passes of one softmax cross-entropy row. {@code cuda/include/nonlin_math.cuh}
  * mirrors it function by function (and {@code KernelMathHostTest} compares the two); the
- * reductions (fixed blocks, fixed order) are the backends' business.
+ * reductions (fixed blocks, fixed order) are the backends' business. {@code SimdKernels} computes
+ * the same terms in double lanes (its loss loops name the method each mirrors) and calls
+ * {@link #ceLoss} and {@link #ceGradient} itself for a row's loss and its target's gradient.
  *
  * <p>Names: z is the input (prediction, probability or logit), t the target, w = pos_weight,
  * ε = label_smoothing, C = the number of classes (cols).

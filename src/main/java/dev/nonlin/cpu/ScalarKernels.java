@@ -1,6 +1,7 @@
 package dev.nonlin.cpu;
 
 import dev.nonlin.Activation.Kind;
+import dev.nonlin.Loss;
 
 /** The scalar reference loops: {@link Scalar}'s double formulas, rounded once to float. */
 final class ScalarKernels implements Kernels {
@@ -50,6 +51,29 @@ final class ScalarKernels implements Kernels {
     @Override
     public void rowBackwardFromOutput(Kind k, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
         Rows.backwardFromOutput(k, y, yo, dy, dyo, dx, dxo, n);
+    }
+
+    @Override
+    public double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                                  float[] dz, int dzo, double scale, double[] tmp) {
+        return LossMath.crossEntropyRow(z, zo, cols, target, ignoreIndex, eps, dz, dzo, scale);
+    }
+
+    @Override
+    public double lossSum(Loss.Kind k, float[] w, int wo, float[] z, int zo, float[] t, int to, int n, double[] tmp) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += LossMath.term(k, w == null ? 0.0 : w[wo + i], z[zo + i], t[to + i]);
+        }
+        return s;
+    }
+
+    @Override
+    public void lossGradient(Loss.Kind k, float[] w, int wo, float[] z, int zo, float[] t, int to, double scale,
+                             float[] dz, int dzo, int n) {
+        for (int i = 0; i < n; i++) {
+            dz[dzo + i] = (float) (scale * LossMath.gradient(k, w == null ? 0.0 : w[wo + i], z[zo + i], t[to + i]));
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.nonlin.cpu;
 
 import dev.nonlin.Activation.Kind;
+import dev.nonlin.Loss;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
@@ -9,6 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.D2F;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.FMA;
@@ -67,7 +69,13 @@ import static jdk.incubator.vector.VectorOperators.NE;
  *       vectors boxed; broadcast through a helper of ours, which runs once per call and so is
  *       not inlined, the vector's exact class was lost and every operation on it fell back.
  *   <li>exp does one double-to-long and one long-to-double reinterpretation: a second
- *       long-to-double one in the same compilation missed its intrinsic.
+ *       long-to-double one in the same compilation missed its intrinsic. ({@link #log} does two
+ *       long-to-double ones and has not boxed so far; SimdKernelsTest watches it.)
+ *   <li>Loops can spoil each other: what ran first in the JVM changes how C2 compiles the rest.
+ *       An fma of two vector operands accumulating a sum (mse's loss, since replaced by a multiply
+ *       and an add), run first, left gelu's and mish's loops boxed for good, reproducibly; the
+ *       cause is not understood. SimdKernelsTest runs the loss loops' allocation check before the
+ *       activations' (JUnit's order), which is how this showed.
  * </ol>
  * SimdKernelsTest checks that every warm loop allocates nothing. To see why one does, run with
  * {@code -XX:+UnlockDiagnosticVMOptions -XX:+PrintCompilation -XX:+PrintInlining} (look for
@@ -289,7 +297,7 @@ final class SimdKernels implements Kernels {
         int i;
         if (log) {
             // e^y = e^(x − m)/(1 + r): from tmp, instead of Rows' exp of the rounded y
-            double s = sumRow(dy, dyo, n);
+            double s = sumRow(dy, dyo, 0.0, n);
             i = logSoftmaxGradLoop(tmp, inv, s, dy, dyo, dx, dxo, n);
             for (; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] - tmp[i] * inv * s);
@@ -313,7 +321,7 @@ final class SimdKernels implements Kernels {
         }
         int i;
         if (log) {
-            double s = sumRow(dy, dyo, n);
+            double s = sumRow(dy, dyo, 0.0, n);
             i = logSoftmaxGradFromOutputLoop(y, yo, s, dy, dyo, dx, dxo, n);
             for (; i < n; i++) {
                 dx[dxo + i] = (float) (dy[dyo + i] - Math.exp(y[yo + i]) * s);
@@ -324,6 +332,95 @@ final class SimdKernels implements Kernels {
             for (; i < n; i++) {
                 dx[dxo + i] = (float) (y[yo + i] * (dy[dyo + i] - dot));
             }
+        }
+    }
+
+    // ================================================================== softmax cross-entropy: dispatch
+
+    /**
+     * LossMath.crossEntropyRow with softmax's passes: m in float lanes ({@link #rowMax}), e^(z − m)
+     * into tmp with c and s in double lanes ({@link #expRow}, so r = (c − 1) + s as LossMath's,
+     * only summed in another fixed order), Σ(z_j − m) in double lanes when ε &gt; 0, ℓ from
+     * LossMath.ceLoss itself, and the gradient in lanes from tmp. Ignored rows, bad targets and
+     * rows whose max is NaN or ±∞ (and everything without double lanes) are LossMath's own.
+     * dz may be z: every read of z comes before the gradient pass, which reads only tmp.
+     */
+    @Override
+    public double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                                  float[] dz, int dzo, double scale, double[] tmp) {
+        float m = DOUBLE_LANES && target != ignoreIndex && target >= 0 && target < cols
+                ? rowMax(z, zo, cols) : Float.NaN;
+        if (!Float.isFinite(m)) {
+            return LossMath.crossEntropyRow(z, zo, cols, target, ignoreIndex, eps, dz, dzo, scale);
+        }
+        double r = expRow(z, zo, m, tmp, cols);
+        double zt = z[zo + target];
+        double sumZm = eps == 0 ? 0.0 : sumRow(z, zo, m, cols);   // ceLoss weighs it by ε/C: 0 then
+        double loss = LossMath.ceLoss(m, r, zt - m, sumZm, eps, cols);
+        if (dz != null) {
+            double k = 1.0 / (1.0 + r);
+            double u = eps / cols;
+            int i = crossEntropyGradLoop(tmp, k, u, scale, dz, dzo, cols);
+            for (; i < cols; i++) {
+                dz[dzo + i] = (float) (scale * (tmp[i] * k - u));
+            }
+            // the target's own gradient (−r·k + ε − ε/C when it is a maximal entry), LossMath's
+            dz[dzo + target] = (float) (scale * LossMath.ceGradient(zt, m, k, r, true, zt == m, eps, cols));
+        }
+        return loss;
+    }
+
+    // ================================================================== elementwise losses: dispatch
+
+    /**
+     * LossMath.term in double lanes, summed in chunks of LOSS_CHUNK elements: each chunk's lane
+     * accumulators folded lane 0 first (as the rows), the chunk sums added in order, then the
+     * scalar tail (LossMath.term itself): an order fixed by n. bce takes two logs and
+     * bce_with_logits an exp and a log per element: two building blocks, so passes over a chunk
+     * through tmp, at most one building block each (rule 1). bce_with_logits takes three: with
+     * the log in the pass that also loads z, t and w, C2 stopped inlining it and boxed 40 bytes
+     * an element.
+     */
+    @Override
+    public double lossSum(Loss.Kind k, float[] w, int wo, float[] z, int zo, float[] t, int to, int n, double[] tmp) {
+        if (!DOUBLE_LANES) {
+            return ScalarKernels.INSTANCE.lossSum(k, w, wo, z, zo, t, to, n, tmp);
+        }
+        double s = 0;
+        int i = 0;
+        for (int end = FD.loopBound(n), len; i < end; i += len) {
+            len = Math.min(LOSS_CHUNK, end - i);   // a multiple of the lane count
+            switch (k) {
+                case MSE -> s += mseSum(z, zo + i, t, to + i, len);
+                case BCE -> {
+                    bceLogPass(z, zo + i, tmp, len);
+                    s += bceSum(tmp, z, zo + i, t, to + i, len);
+                }
+                case BCE_WITH_LOGITS -> {
+                    expNegAbsPass(z, zo + i, tmp, len);
+                    log1pPass(tmp, len);
+                    s += bceWithLogitsSum(tmp, w, wo + i, z, zo + i, t, to + i, len);
+                }
+                case SOFTMAX_CROSS_ENTROPY -> throw new IllegalArgumentException(k + " is row-wise; use crossEntropyRow");
+            }
+        }
+        for (; i < n; i++) {
+            s += LossMath.term(k, w == null ? 0.0 : w[wo + i], z[zo + i], t[to + i]);
+        }
+        return s;
+    }
+
+    @Override
+    public void lossGradient(Loss.Kind k, float[] w, int wo, float[] z, int zo, float[] t, int to, double scale,
+                             float[] dz, int dzo, int n) {
+        int i = !DOUBLE_LANES ? 0 : switch (k) {
+            case MSE -> mseGradLoop(z, zo, t, to, scale, dz, dzo, n);
+            case BCE -> bceGradLoop(z, zo, t, to, scale, dz, dzo, n);
+            case BCE_WITH_LOGITS -> bceWithLogitsGradLoop(w, wo, z, zo, t, to, scale, dz, dzo, n);
+            case SOFTMAX_CROSS_ENTROPY -> throw new IllegalArgumentException(k + " is row-wise; use crossEntropyRow");
+        };
+        for (; i < n; i++) {
+            dz[dzo + i] = (float) (scale * LossMath.gradient(k, w == null ? 0.0 : w[wo + i], z[zo + i], t[to + i]));
         }
     }
 
@@ -348,7 +445,7 @@ final class SimdKernels implements Kernels {
     // Stores are written out in each loop, ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(..),
     // one rounding to nearest (rule 2 in the class comment).
 
-    // ================================================================== exp and expm1 in double
+    // ================================================================== exp, expm1 and log in double
 
     /**
      * exp's argument range. Below −746 the argument is raised to −746, where e^x rounds to 0 as
@@ -425,6 +522,43 @@ final class SimdKernels implements Kernels {
                 .lanewise(FMA, r2, T7).lanewise(FMA, r2, T5).lanewise(FMA, r2, T3).lanewise(FMA, r2, 1.0));
         DoubleVector twoK = s.mul(s).mul(f);
         return twoK.lanewise(FMA, q.mul(r), twoK.sub(1.0));
+    }
+
+    /**
+     * atanh(s)/s = Σ w^j/(2j + 1), w = s², to j = 9: the series of softplus's log1p and of
+     * {@link #log}. For |s| ≤ 3 − 2√2 ≈ 0.1716 it leaves out less than s^20/21 ≈ 2.3e-17 relative.
+     */
+    private static final double A3 = 1.0 / 3, A5 = 1.0 / 5, A7 = 1.0 / 7, A9 = 1.0 / 9, A11 = 1.0 / 11,
+            A13 = 1.0 / 13, A15 = 1.0 / 15, A17 = 1.0 / 17, A19 = 1.0 / 19;
+    /** Raw bits of √½: k = (bits(x) − this) &gt;&gt; 52 (arithmetic) gives x·2^−k ∈ [√½, √2). */
+    private static final long LOG_REDUCE_BITS = Double.doubleToRawLongBits(0x1.6a09e667f3bcdp-1);
+    /** Raw bits of SHIFTER: (these + k) read as a double is SHIFTER + k, for integers |k| &lt; 2^51. */
+    private static final long SHIFTER_BITS = Double.doubleToRawLongBits(SHIFTER);
+
+    /**
+     * ln x for x ≥ 2^−1022, 0 (−∞), +∞ (+∞), and NaN or x &lt; 0 (NaN): Math.log's counterpart
+     * for the values the losses take the log of (floats, and 1 minus a float, never a subnormal
+     * double). x = 2^k·m with m ∈ [√½, √2), read off the bits (one double-to-long
+     * reinterpretation; m and k come back through one long-to-double reinterpretation each,
+     * k as SHIFTER + k); ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 3 − 2√2, with m − 1 exact
+     * (Sterbenz); then k·ln2 + ln m with ln 2 split as in {@link #exp}. About 1e-16 relative.
+     * Calls nothing of ours (rule 1), as exp.
+     */
+    private static DoubleVector log(DoubleVector x) {
+        LongVector bits = (LongVector) x.reinterpretShape(L, 0);
+        LongVector k = bits.sub(LOG_REDUCE_BITS).lanewise(ASHR, 52);
+        DoubleVector m = (DoubleVector) bits.sub(k.lanewise(LSHL, 52)).reinterpretShape(D, 0);
+        DoubleVector kf = ((DoubleVector) k.add(SHIFTER_BITS).reinterpretShape(D, 0)).sub(SHIFTER);
+        DoubleVector s = m.sub(1.0).div(m.add(1.0));
+        DoubleVector w = s.mul(s);
+        DoubleVector w2 = w.mul(w);
+        DoubleVector ae = w2.lanewise(FMA, A17, A13).lanewise(FMA, w2, A9).lanewise(FMA, w2, A5).lanewise(FMA, w2, 1.0);
+        DoubleVector ao = w2.lanewise(FMA, A19, A15).lanewise(FMA, w2, A11).lanewise(FMA, w2, A7).lanewise(FMA, w2, A3);
+        DoubleVector lm = ao.lanewise(FMA, w, ae).mul(s.add(s));
+        DoubleVector r = kf.lanewise(FMA, LN2_HI, kf.lanewise(FMA, LN2_LO, lm));
+        return r.blend(Double.POSITIVE_INFINITY, x.compare(EQ, Double.POSITIVE_INFINITY))
+                .blend(Double.NEGATIVE_INFINITY, x.compare(EQ, 0.0))
+                .blend(Double.NaN, x.compare(GE, 0.0).not());
     }
 
     // ================================================================== sigmoid, tanh
@@ -818,10 +952,10 @@ final class SimdKernels implements Kernels {
             // atanh(s)/s = Σ w^j/(2j + 1), w = s², j ≤ 9, as even and odd powers of w: two short chains.
             DoubleVector w = s.mul(s);
             DoubleVector w2 = w.mul(w);
-            DoubleVector ae = w2.lanewise(FMA, 1.0 / 17, 1.0 / 13).lanewise(FMA, w2, 1.0 / 9)
-                    .lanewise(FMA, w2, 1.0 / 5).lanewise(FMA, w2, 1.0);
-            DoubleVector ao = w2.lanewise(FMA, 1.0 / 19, 1.0 / 15).lanewise(FMA, w2, 1.0 / 11)
-                    .lanewise(FMA, w2, 1.0 / 7).lanewise(FMA, w2, 1.0 / 3);
+            DoubleVector ae = w2.lanewise(FMA, A17, A13).lanewise(FMA, w2, A9)
+                    .lanewise(FMA, w2, A5).lanewise(FMA, w2, 1.0);
+            DoubleVector ao = w2.lanewise(FMA, A19, A15).lanewise(FMA, w2, A11)
+                    .lanewise(FMA, w2, A7).lanewise(FMA, w2, A3);
             DoubleVector atanh = ao.lanewise(FMA, w, ae).mul(s);
             DoubleVector log1p = atanh.lanewise(FMA, 2.0, DoubleVector.zero(D).blend(LN2, big));
             DoubleVector r = z.blend(0.0, z.compare(LT, 0.0)).add(log1p).mul(invB).blend(v, z.compare(GT, thr));
@@ -960,19 +1094,23 @@ final class SimdKernels implements Kernels {
         return r + (c - 1);
     }
 
-    /** Σ dy in double lanes, in the fixed order above. */
-    private static double sumRow(float[] dy, int dyo, int n) {
+    /**
+     * Σ (a_i − shift) in double lanes, in the fixed order above: Σ dy for log_softmax (shift 0,
+     * which changes no bits), Σ (z_j − m) for cross-entropy's label smoothing.
+     */
+    private static double sumRow(float[] a, int ao, double shift, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, shift);
         DoubleVector acc = DoubleVector.zero(D);
         int i = 0;
         for (int end = FD.loopBound(n); i < end; i += FD.length()) {
-            acc = acc.add(loadD(dy, dyo + i));
+            acc = acc.add(loadD(a, ao + i).sub(sv));
         }
         double s = acc.lane(0);
         for (int j = 1; j < D.length(); j++) {
             s += acc.lane(j);
         }
         for (; i < n; i++) {
-            s += dy[dyo + i];
+            s += (double) a[ao + i] - shift;
         }
         return s;
     }
@@ -1014,6 +1152,23 @@ final class SimdKernels implements Kernels {
             s += dy[dyo + i] * y;
         }
         return s;
+    }
+
+    /**
+     * Softmax cross-entropy's gradient for every j ≠ t, LossMath.ceGradient's p_j − ε/C with
+     * p_j = e^(z_j − m)·k, times scale, rounded once; e from tmp. The caller overwrites the target's.
+     */
+    private static int crossEntropyGradLoop(double[] e, double k, double u, double scale, float[] dz, int dzo,
+                                            int n) {
+        DoubleVector kv = DoubleVector.broadcast(D, k);
+        DoubleVector uv = DoubleVector.broadcast(D, u);
+        DoubleVector sv = DoubleVector.broadcast(D, scale);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, e, i).mul(kv).sub(uv).mul(sv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dz, dzo + i);
+        }
+        return i;
     }
 
     /** softmax: y = e·inv, rounded once. */
@@ -1088,6 +1243,161 @@ final class SimdKernels implements Kernels {
             DoubleVector e = exp(loadD(y, yo + i).min(EXP_HI));
             DoubleVector v = g.sub(e.mul(sv));
             ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dx, dxo + i);
+        }
+        return i;
+    }
+
+    // ================================================================== elementwise losses: loops
+
+    /*
+     * LossMath.term and LossMath.gradient lane by lane, for mse, bce and bce_with_logits. The sums
+     * run over n, a multiple of the lane count (the dispatch finishes the tail), and fold their
+     * lanes lane 0 first, written out in each loop (see the rows' comment). Loads come before the
+     * building block (exp or log) in each loop, as in logSoftmaxGradFromOutputLoop (rule 1).
+     */
+
+    private static final double BCE_LOG_MIN = LossMath.BCE_LOG_MIN;
+    private static final double BCE_GRAD_EPS = LossMath.BCE_GRAD_EPS;
+
+    /**
+     * LossMath.term MSE: Σ (z − t)², the difference exact in double. A multiply and an add, not
+     * {@code d.lanewise(FMA, d, acc)}: with that fma, when this loop was the first to run in the
+     * JVM, C2 later compiled gelu's forward and mish's backward loops with their vectors boxed
+     * (rule 5).
+     */
+    private static double mseSum(float[] z, int zo, float[] t, int to, int n) {
+        DoubleVector acc = DoubleVector.zero(D);
+        for (int i = 0; i < n; i += FD.length()) {
+            DoubleVector d = loadD(z, zo + i).sub(loadD(t, to + i));
+            acc = acc.add(d.mul(d));
+        }
+        double s = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            s += acc.lane(j);
+        }
+        return s;
+    }
+
+    /** LossMath.term BCE, first pass: lp = max(log p, −100) into tmp. */
+    private static void bceLogPass(float[] z, int zo, double[] lp, int n) {
+        for (int i = 0; i < n; i += FD.length()) {
+            log(loadD(z, zo + i)).max(BCE_LOG_MIN).intoArray(lp, i);
+        }
+    }
+
+    /**
+     * LossMath.term BCE, second pass: Σ −(t·lp + (1 − t)·max(log(1 − p), −100)). A p outside [0, 1]
+     * makes one of the logs NaN (MAX keeps NaN), so the term is NaN, as LossMath's.
+     */
+    private static double bceSum(double[] lp, float[] z, int zo, float[] t, int to, int n) {
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        DoubleVector acc = DoubleVector.zero(D);
+        for (int i = 0; i < n; i += FD.length()) {
+            DoubleVector tv = loadD(t, to + i);
+            DoubleVector q = one.sub(loadD(z, zo + i));
+            DoubleVector lq = log(q).max(BCE_LOG_MIN);
+            acc = acc.add(tv.mul(DoubleVector.fromArray(D, lp, i)).add(one.sub(tv).mul(lq)).neg());
+        }
+        double s = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            s += acc.lane(j);
+        }
+        return s;
+    }
+
+    /** LossMath.term BCE_WITH_LOGITS, first pass: u = e^−|z| into tmp (0 at z = ±∞, NaN for NaN). */
+    private static void expNegAbsPass(float[] z, int zo, double[] u, int n) {
+        for (int i = 0; i < n; i += FD.length()) {
+            exp(loadD(z, zo + i).abs().neg()).intoArray(u, i);
+        }
+    }
+
+    /**
+     * LossMath.term BCE_WITH_LOGITS, second pass: u = log1p(u) in place, for u ∈ [0, 1] (or NaN):
+     * ln(1 + u) + (u − ((1 + u) − 1))/(1 + u), the rounding error of 1 + u (exact, as (1 + u) − 1
+     * is for u ∈ [0, 1]) put back, so a tiny u keeps every digit.
+     */
+    private static void log1pPass(double[] u, int n) {
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        for (int i = 0; i < n; i += FD.length()) {
+            DoubleVector uv = DoubleVector.fromArray(D, u, i);
+            DoubleVector a = uv.add(one);
+            log(a).add(uv.sub(a.sub(one)).div(a)).intoArray(u, i);
+        }
+    }
+
+    /**
+     * LossMath.term BCE_WITH_LOGITS, third pass: Σ weighted(w·t, softplus(−z)) + weighted(1 − t,
+     * softplus(z)), softplus(±z) = max(±z, 0) + log1p(e^−|z|) with the log1p from the second
+     * pass, and weighted(c, v) = c == 0 ? 0 : c·v.
+     */
+    private static double bceWithLogitsSum(double[] log1p, float[] w, int wo, float[] z, int zo, float[] t, int to,
+                                           int n) {
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        DoubleVector acc = DoubleVector.zero(D);
+        for (int i = 0; i < n; i += FD.length()) {
+            DoubleVector zv = loadD(z, zo + i);
+            DoubleVector tv = loadD(t, to + i);
+            DoubleVector wt = loadD(w, wo + i).mul(tv);
+            DoubleVector l = DoubleVector.fromArray(D, log1p, i);
+            DoubleVector spMinus = zv.neg().max(0.0).add(l);
+            DoubleVector spPlus = zv.max(0.0).add(l);
+            DoubleVector ct = one.sub(tv);
+            acc = acc.add(wt.mul(spMinus).blend(0.0, wt.compare(EQ, 0.0))
+                    .add(ct.mul(spPlus).blend(0.0, ct.compare(EQ, 0.0))));
+        }
+        double s = acc.lane(0);
+        for (int j = 1; j < D.length(); j++) {
+            s += acc.lane(j);
+        }
+        return s;
+    }
+
+    /** LossMath.gradient MSE: scale·2(z − t), rounded once. */
+    private static int mseGradLoop(float[] z, int zo, float[] t, int to, double scale, float[] dz, int dzo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, scale);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector v = loadD(z, zo + i).sub(loadD(t, to + i)).mul(2.0).mul(sv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dz, dzo + i);
+        }
+        return i;
+    }
+
+    /** LossMath.gradient BCE: scale·(p − t)/max(p(1 − p), 1e-12), NaN for p outside [0, 1] (or NaN). */
+    private static int bceGradLoop(float[] z, int zo, float[] t, int to, double scale, float[] dz, int dzo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, scale);
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector p = loadD(z, zo + i);
+            DoubleVector g = p.sub(loadD(t, to + i)).div(p.mul(one.sub(p)).max(BCE_GRAD_EPS));
+            VectorMask<Double> inside = p.compare(GE, 0.0).and(p.compare(LE, 1.0));
+            DoubleVector v = g.blend(Double.NaN, inside.not()).mul(sv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dz, dzo + i);
+        }
+        return i;
+    }
+
+    /**
+     * LossMath.gradient BCE_WITH_LOGITS: scale·((1 − t)·σ(z) − w·t·σ(−z)), σ(±z) as Scalar.sigmoid
+     * from one e = e^−|z|: σ(z) = (z ≥ 0 ? 1 : e)/(1 + e), σ(−z) = (z ≤ 0 ? 1 : e)/(1 + e).
+     */
+    private static int bceWithLogitsGradLoop(float[] w, int wo, float[] z, int zo, float[] t, int to, double scale,
+                                             float[] dz, int dzo, int n) {
+        DoubleVector sv = DoubleVector.broadcast(D, scale);
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        int i = 0;
+        for (int end = FD.loopBound(n); i < end; i += FD.length()) {
+            DoubleVector zv = loadD(z, zo + i);
+            DoubleVector tv = loadD(t, to + i);
+            DoubleVector wt = loadD(w, wo + i).mul(tv);
+            DoubleVector e = exp(zv.abs().neg());
+            DoubleVector d = e.add(one);
+            DoubleVector sPlus = e.blend(one, zv.compare(GE, 0.0)).div(d);
+            DoubleVector sMinus = e.blend(one, zv.compare(LE, 0.0)).div(d);
+            DoubleVector v = one.sub(tv).mul(sPlus).sub(wt.mul(sMinus)).mul(sv);
+            ((FloatVector) v.convertShape(D2F, FD, 0)).intoArray(dz, dzo + i);
         }
         return i;
     }

@@ -5,6 +5,8 @@ import dev.nonlin.Activation.Kind;
 import dev.nonlin.Activations;
 import dev.nonlin.Contract;
 import dev.nonlin.Contract.Worst;
+import dev.nonlin.Loss;
+import dev.nonlin.Losses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,6 +45,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *       row and in the tail), against Rows' float64 value and the scalar loop under the
  *       contract (backward with the row's Σ|dy| as |dy|).
  *   <li>The fast path: once compiled, a loop allocates nothing (no boxed vectors).
+ *   <li>Losses ({@link Losses#all()}): softmax cross-entropy rows against LossMath's (ordinary and
+ *       special rows, every target position, ignored and bad targets, widths either side of the
+ *       lane counts), the elementwise losses' sums and gradients (whole arrays at offsets, and
+ *       special values one lane at a time), in place, and their warm loops.
  * </ol>
  * The largest errors seen are printed after the run, per function.
  */
@@ -141,12 +147,7 @@ class SimdKernelsTest {
     /** got vs ref over [off, off + n) under the contract, and the poison around it intact. */
     private static void compare(String what, float[] in, int inOff, float[] got, float[] ref, int off,
                                 float[] dy, int dyOff, int n, boolean backward) {
-        for (int i = 0; i < off; i++) {
-            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
-        }
-        for (int i = off + n; i < got.length; i++) {
-            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
-        }
+        assertGuardsIntact(what, got, off, n);
         Worst w = new Worst();
         for (int i = 0; i < n; i++) {
             float g = got[off + i];
@@ -156,6 +157,16 @@ class SimdKernelsTest {
         }
         double tol = backward ? Contract.BACKWARD_ULPS : Contract.FORWARD_ULPS;
         assertTrue(w.err <= tol, () -> w.describe(what + " vs the scalar loop"));
+    }
+
+    /** The poison before {@code off} and after {@code off + n} untouched. */
+    private static void assertGuardsIntact(String what, float[] got, int off, int n) {
+        for (int i = 0; i < off; i++) {
+            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
+        }
+        for (int i = off + n; i < got.length; i++) {
+            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
+        }
     }
 
     private static void assertRangeEquals(String what, float[] a, int ao, float[] b, int bo, int n) {
@@ -451,12 +462,7 @@ class SimdKernelsTest {
      */
     private static double compareRow(String what, float[] row, float[] got, int off, float[] scalar, double[] exact,
                                    double l1, int n, boolean backward) {
-        for (int i = 0; i < off; i++) {
-            assertEquals(POISON, got[i], what + ": wrote before the output range at " + i);
-        }
-        for (int i = off + n; i < got.length; i++) {
-            assertEquals(POISON, got[i], what + ": wrote past the output range at " + i);
-        }
+        assertGuardsIntact(what, got, off, n);
         Worst w = new Worst();
         Worst ws = new Worst();
         for (int i = 0; i < n; i++) {
@@ -484,11 +490,7 @@ class SimdKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void warmLoopsAllocateNothing(Activation f) {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean threads = allocationCounters();
         Kind k = f.kind();
         double p0 = f.p0();
         double p1 = f.p1();
@@ -542,11 +544,7 @@ class SimdKernelsTest {
      */
     @Test
     void warmGemmReusesItsBuffers() {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean threads = allocationCounters();
         int m = 100;
         int n = 37;
         int k = 300;
@@ -561,6 +559,18 @@ class SimdKernelsTest {
                         () -> gemm.multiply(ta, tb, m, n, k, 1f, a, b, 0.5f, c, here));
             }
         }
+    }
+
+    /**
+     * The per-thread allocation counters for the warm-loop checks, or the test skipped: with
+     * {@code -Dnonlin.test.simdFastPath=false}, where C2 does not run, or without the counters.
+     */
+    private static com.sun.management.ThreadMXBean allocationCounters() {
+        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
+        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
+        return (com.sun.management.ThreadMXBean) mx;
     }
 
     private static void assertWarmCallAllocatesNothing(com.sun.management.ThreadMXBean threads, String what,
@@ -627,6 +637,399 @@ class SimdKernelsTest {
                 SIMD.description());
     }
 
+    // ================================================================== 5. losses against LossMath
+
+    static Stream<Loss> crossEntropyLosses() {
+        return Losses.all().stream().filter(Loss::classTargets);
+    }
+
+    /** Row widths for cross-entropy: either side of the double (4) and float (8) lane counts, and long rows. */
+    private static final int[] CE_COLS = {1, 3, 7, 8, 9, 33, 1000};
+    /** Largest errors of the cross-entropy rows: ℓ relative, dz in ULPs beyond 1e-15·|scale|, per loss. */
+    private static final Map<String, double[]> CE_WORST = new TreeMap<>();
+
+    /**
+     * Ordinary rows (gaussian, wide, ties at the max, all equal, a dominant class) with targets at
+     * the first and last entry, mid row, at the max and away from it, and ignored.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void crossEntropyRowsMatchLossMath(Loss l) {
+        for (int n : CE_COLS) {
+            Random r = new Random(Contract.SEED ^ n ^ l.hashCode());
+            float[] gauss = new float[n];
+            float[] wide = new float[n];
+            float[] ties = new float[n];
+            float[] equal = new float[n];
+            float[] dominant = new float[n];
+            for (int i = 0; i < n; i++) {
+                gauss[i] = (float) (r.nextGaussian() * 3);
+                wide[i] = (r.nextFloat() * 2 - 1) * 200f;
+                ties[i] = r.nextInt(4) / 4f;
+                equal[i] = 0.7f;
+                dominant[i] = -50f - r.nextFloat();
+            }
+            int p = r.nextInt(n);
+            dominant[p] = 0f;
+            for (float[] row : new float[][] {gauss, wide, ties, equal, dominant}) {
+                String what = row == gauss ? "gaussian" : row == wide ? "uniform in ±200" : row == ties ? "ties at the max"
+                        : row == equal ? "all equal" : "dominant at " + p;
+                for (int t : targets(l, row, r)) {
+                    checkCrossEntropyRow(l, row, t, what, r);
+                }
+            }
+        }
+    }
+
+    /** NaN, ±∞ and MAX_VALUE at the first entry, mid row and last; all −∞; one finite entry; bad targets. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void crossEntropySpecialRows(Loss l) {
+        float inf = Float.POSITIVE_INFINITY;
+        for (int n : CE_COLS) {
+            Random r = new Random(Contract.SEED ^ n ^ 0xce);
+            float[] allNegInf = new float[n];
+            Arrays.fill(allNegInf, -inf);
+            checkCrossEntropyRow(l, allNegInf, n - 1, "all −∞", r);
+            for (int p : new int[] {0, n / 2, n - 1}) {
+                float[] base = new float[n];
+                for (int i = 0; i < n; i++) {
+                    base[i] = (float) r.nextGaussian();
+                }
+                String at = " at " + p;
+                for (int t : new int[] {p, n - 1 - p}) {
+                    checkCrossEntropyRow(l, with(base, p, Float.NaN), t, "NaN" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, -inf), t, "−∞" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, inf), t, "+∞" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, Float.MAX_VALUE), t, "MAX_VALUE" + at, r);
+                    checkCrossEntropyRow(l, with(base, p, -Float.MAX_VALUE), t, "−MAX_VALUE" + at, r);
+                    checkCrossEntropyRow(l, with(allNegInf, p, 3f), t, "one finite entry" + at, r);
+                }
+            }
+            int ignore = ((Loss.SoftmaxCrossEntropy) l).ignoreIndex();
+            checkCrossEntropyRow(l, new float[n], ignore == -5 ? -6 : -5, "bad target", r);
+            checkCrossEntropyRow(l, new float[n], ignore == n ? n + 1 : n, "bad target", r);
+        }
+    }
+
+    /** Targets for a row: first, last, mid, an argmax, a non-max entry when there is one, a random one, ignored. */
+    private static int[] targets(Loss l, float[] row, Random r) {
+        int n = row.length;
+        int argmax = 0;
+        int other = -1;
+        for (int i = 1; i < n; i++) {
+            if (row[i] > row[argmax]) {
+                argmax = i;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (row[i] < row[argmax]) {
+                other = i;
+                break;
+            }
+        }
+        int ignore = ((Loss.SoftmaxCrossEntropy) l).ignoreIndex();
+        return other < 0 ? new int[] {0, n - 1, n / 2, argmax, r.nextInt(n), ignore}
+                : new int[] {0, n - 1, n / 2, argmax, other, r.nextInt(n), ignore};
+    }
+
+    /**
+     * One row through SIMD.crossEntropyRow against LossMath.crossEntropyRow: ℓ within 1e-12
+     * relative (NaN ⇔ NaN, equal infinities), each dz within 1 ULP + 1e-15·|scale| of LossMath's
+     * float (the two differ in exp and in the order of r's sum only); the loss alone (dz null)
+     * has the same bits; guards, z untouched; dz = z in place gives the same bits.
+     */
+    private static void checkCrossEntropyRow(Loss l, float[] row, int target, String kind, Random r) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
+        int n = row.length;
+        int ignore = ce.ignoreIndex();
+        double eps = ce.labelSmoothing();
+        double scale = (r.nextBoolean() ? 1 : -1) * Math.scalb(1.0 + r.nextDouble(), r.nextInt(12) - 8);
+        String at = l + " n=" + n + " " + kind + ", target " + target + ", scale " + scale + " (z@" + XO + ", dz@"
+                + DXO + ", seed " + Contract.SEED + ")";
+        float[] z = place(row, XO);
+        float[] z0 = z.clone();
+        double[] tmp = new double[n];
+        float[] dz = poisoned(DXO + n + GUARD);
+        float[] dzRef = poisoned(DXO + n + GUARD);
+        double loss = SIMD.crossEntropyRow(z, XO, n, target, ignore, eps, dz, DXO, scale, tmp);
+        double want = LossMath.crossEntropyRow(z, XO, n, target, ignore, eps, dzRef, DXO, scale);
+        assertTrue(Arrays.equals(z0, z), at + ": wrote to z");
+        double lossErr;
+        if (Double.isNaN(want) || Double.isInfinite(want)) {
+            assertEquals(want, loss, at + ": ℓ");
+            lossErr = 0;
+        } else {
+            lossErr = Math.abs(loss - want) / Math.max(Math.abs(want), Double.MIN_NORMAL);
+            assertTrue(lossErr <= 1e-12, at + ": ℓ = " + loss + ", LossMath " + want + ", relative error " + lossErr);
+        }
+        assertEquals(Double.doubleToRawLongBits(loss),
+                Double.doubleToRawLongBits(SIMD.crossEntropyRow(z, XO, n, target, ignore, eps, null, 0, 0.0, tmp)),
+                at + ": ℓ without dz");
+        assertGuardsIntact(at, dz, DXO, n);
+        Worst w = new Worst();
+        double plain = 0;   // for the record: ULPs without the slack, where |dz| ≥ 2⁻¹⁰·|scale|
+        double slack = 1e-15 * Math.abs(scale);
+        for (int i = 0; i < n; i++) {
+            float g = dz[DXO + i];
+            float e = dzRef[DXO + i];
+            double err;
+            if (Float.isNaN(e) || Float.isNaN(g) || Float.isInfinite(e) || Float.isInfinite(g)) {
+                err = Float.compare(e, g) == 0 ? 0 : Double.POSITIVE_INFINITY;
+            } else {
+                double d = Math.abs((double) g - e);
+                err = d <= slack ? 0 : (d - slack) / Math.ulp(e);
+                if (Math.abs(e) >= 0x1p-10 * Math.abs(scale)) {
+                    plain = Math.max(plain, d / Math.ulp(e));
+                }
+            }
+            w.offer(err, i, row[i], e, g);
+        }
+        assertTrue(w.err <= 1, () -> w.describe(at + " dz vs LossMath (ULPs beyond 1e-15·|scale|)"));
+        synchronized (CE_WORST) {
+            double[] worst = CE_WORST.computeIfAbsent(l.toString(), s -> new double[3]);
+            worst[0] = Math.max(worst[0], lossErr);
+            worst[1] = Math.max(worst[1], w.err);
+            worst[2] = Math.max(worst[2], plain);
+        }
+        float[] in = z.clone();
+        SIMD.crossEntropyRow(in, XO, n, target, ignore, eps, in, XO, scale, tmp);
+        assertRangeEquals(at + " in place (dz = z)", dz, DXO, in, XO, n);
+    }
+
+    /** Once compiled, the cross-entropy rows allocate nothing (64 rows of 1024 finite logits). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void warmCrossEntropyRowsAllocateNothing(Loss l) {
+        com.sun.management.ThreadMXBean threads = allocationCounters();
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
+        int cols = 1024;
+        int n = 64 * cols;
+        float[] z = gaussians(new Random(Contract.SEED ^ 3), n);
+        float[] dz = new float[n];
+        int[] target = new int[n / cols];
+        Random r = new Random(Contract.SEED ^ 4);
+        for (int i = 0; i < target.length; i++) {
+            target[i] = r.nextInt(cols);
+        }
+        double[] tmp = new double[cols];
+        double eps = ce.labelSmoothing();
+        int ignore = ce.ignoreIndex();
+        assertWarmCallAllocatesNothing(threads, l + " rows forward", () -> {
+            for (int row = 0; row < target.length; row++) {
+                SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, null, 0, 0.0, tmp);
+            }
+        });
+        assertWarmCallAllocatesNothing(threads, l + " rows backward", () -> {
+            for (int row = 0; row < target.length; row++) {
+                SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, dz, row * cols, 0.5, tmp);
+            }
+        });
+    }
+
+    static Stream<Loss> elementwiseLosses() {
+        return Losses.all().stream().filter(l -> !l.classTargets());
+    }
+
+    /** Lengths for the elementwise losses: either side of the lane counts and of LOSS_CHUNK (1024). */
+    private static final int[] LOSS_SIZES = {0, 1, 3, 4, 7, 8, 9, 16, 33, 1000, 1023, 1024, 1025, 4099, 100003};
+
+    /** z in a loss's domain (probabilities for bce, with p = 0 and 1), or wide values for the others. */
+    private static float[] lossInputs(Loss l, Random r, int n) {
+        float[] z = new float[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = switch (l.kind()) {
+                case BCE -> i % 17 == 0 ? (float) (i % 2) : r.nextFloat();
+                default -> i % 5 == 0 ? (r.nextFloat() * 2 - 1) * 200f : (float) (r.nextGaussian() * 4);
+            };
+        }
+        return z;
+    }
+
+    /** Targets: hard 0 and 1, soft in [0, 1]. */
+    private static float[] lossTargets(Random r, int n) {
+        float[] t = new float[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = i % 3 == 0 ? 0f : i % 3 == 1 ? 1f : r.nextFloat();
+        }
+        return t;
+    }
+
+    /**
+     * pos_weight per element: the loss's own (one weight, or its per-column weights repeated), or
+     * (mixed) weights in [0, 4] with zeros.
+     */
+    private static float[] lossWeights(Loss l, Random r, int n, boolean mixed) {
+        float[] cw = l.columnWeights();
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = l.kind() != Loss.Kind.BCE_WITH_LOGITS ? 0f : mixed ? (i % 7 == 0 ? 0f : r.nextFloat() * 4)
+                    : cw == null ? l.p0() : cw[i % cw.length];
+        }
+        return w;
+    }
+
+    /**
+     * Σℓ over whole arrays at offsets, SIMD against the scalar kernels (LossMath in index order):
+     * within 1e-12 of Σ|ℓ| (another order and another exp and log). dz against LossMath.gradient
+     * in double: ≤ 1 ULP beyond 1e-15·|scale|·(1 + w), guards intact, in place (dz = z, dz = t)
+     * the same bits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("elementwiseLosses")
+    void elementwiseLossesMatchLossMath(Loss l) {
+        Loss.Kind k = l.kind();
+        for (int n : LOSS_SIZES) {
+            for (boolean mixed : new boolean[] {false, true}) {
+                Random r = new Random(Contract.SEED ^ n ^ l.hashCode() ^ (mixed ? 1 : 0));
+                String at = l + " n=" + n + (mixed ? " mixed weights" : "") + " (z@" + XO + ", t@" + YO + ", w@" + DYO
+                        + ", dz@" + DXO + ", seed " + Contract.SEED + ")";
+                float[] z = place(lossInputs(l, r, n), XO);
+                float[] t = place(lossTargets(r, n), YO);
+                float[] w = place(lossWeights(l, r, n, mixed), DYO);
+                double[] tmp = new double[Kernels.LOSS_CHUNK];
+                double got = SIMD.lossSum(k, w, DYO, z, XO, t, YO, n, tmp);
+                double want = SCALAR.lossSum(k, w, DYO, z, XO, t, YO, n, tmp);
+                double abs = 0;
+                for (int i = 0; i < n; i++) {
+                    abs += Math.abs(LossMath.term(k, w[DYO + i], z[XO + i], t[YO + i]));
+                }
+                double err = abs == 0 ? Math.abs(got - want) : Math.abs(got - want) / abs;
+                assertTrue(err <= 1e-12, at + ": Σℓ = " + got + ", scalar " + want + ", error " + err + " of Σ|ℓ|");
+                recordLoss(l, 1, err);
+
+                double scale = -1.75 / Math.max(1, n);
+                float[] dz = poisoned(DXO + n + GUARD);
+                SIMD.lossGradient(k, w, DYO, z, XO, t, YO, scale, dz, DXO, n);
+                checkLossGradient(at, l, w, DYO, z, XO, t, YO, scale, dz, DXO, n);
+                float[] zz = z.clone();
+                SIMD.lossGradient(k, w, DYO, zz, XO, t, YO, scale, zz, XO, n);
+                assertRangeEquals(at + " in place (dz = z)", dz, DXO, zz, XO, n);
+                float[] tt = t.clone();
+                SIMD.lossGradient(k, w, DYO, z, XO, tt, YO, scale, tt, YO, n);
+                assertRangeEquals(at + " in place (dz = t)", dz, DXO, tt, YO, n);
+            }
+        }
+    }
+
+    /**
+     * Every special z (Contract's, the edges, 0 and 1 and just inside them) × special t × weights,
+     * one element at a time in every lane of a 16-element call among neutral elements (ℓ = 0
+     * exactly: z = t = 0 for mse and bce; z = +∞, t = 1 for bce_with_logits), so Σℓ is the
+     * element's own ℓ: within 1e-14 of LossMath.term relative to the magnitude of ℓ's parts (ℓ
+     * itself for t ∈ [0, 1]), NaN ⇔ NaN, equal infinities. dz as above.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("elementwiseLosses")
+    void elementwiseLossSpecialValues(Loss l) {
+        Loss.Kind k = l.kind();
+        float[] zs = inputs(8, 256);
+        float[] extra = {0f, -0f, 1f, 0.5f, 1e-30f, Float.MIN_VALUE, 1f - 0x1p-24f, 0x1p-24f, 1.5f, -0.5f, 40f, -40f,
+                36.7f, -36.7f, 745.2f, -745.2f};
+        float[] ts = {0f, 1f, 0.25f, 0.999f, -0f, 2f, -1f, Float.NaN, Float.POSITIVE_INFINITY, 1e-30f};
+        float[] ws = {0f, 1f, 2.5f, 1e-20f, 1e20f};
+        float neutralZ = k == Loss.Kind.BCE_WITH_LOGITS ? Float.POSITIVE_INFINITY : 0f;
+        float neutralT = k == Loss.Kind.BCE_WITH_LOGITS ? 1f : 0f;
+        int m = 16;
+        float[] z = new float[m];
+        float[] t = new float[m];
+        float[] w = new float[m];
+        double[] tmp = new double[Kernels.LOSS_CHUNK];
+        Worst worst = new Worst();
+        int lane = 0;
+        float[] all = new float[zs.length + extra.length];
+        System.arraycopy(zs, 0, all, 0, zs.length);
+        System.arraycopy(extra, 0, all, zs.length, extra.length);
+        for (float zv : all) {
+            for (float tv : ts) {
+                for (float wv : k == Loss.Kind.BCE_WITH_LOGITS ? ws : new float[] {0f}) {
+                    Arrays.fill(z, neutralZ);
+                    Arrays.fill(t, neutralT);
+                    Arrays.fill(w, 1f);
+                    int j = lane++ % m;
+                    z[j] = zv;
+                    t[j] = tv;
+                    w[j] = wv;
+                    double got = SIMD.lossSum(k, w, 0, z, 0, t, 0, m, tmp);
+                    double want = LossMath.term(k, wv, zv, tv);
+                    String at = l + " z=" + zv + " t=" + tv + " w=" + wv + " in lane " + j + " (seed " + Contract.SEED + ")";
+                    if (Double.isNaN(want) || Double.isInfinite(want) || Double.isNaN(got) || Double.isInfinite(got)) {
+                        assertEquals(want, got, at + ": ℓ");
+                    } else {
+                        double err = got == want ? 0
+                                : Math.abs(got - want) / Math.max(termMagnitude(k, wv, zv, tv), Double.MIN_NORMAL);
+                        worst.offer(err, j, zv, want, (float) got);
+                        assertTrue(err <= 1e-14, at + ": ℓ = " + got + ", LossMath " + want + ", relative error " + err);
+                    }
+                    float[] dz = poisoned(m + GUARD);
+                    SIMD.lossGradient(k, w, 0, z, 0, t, 0, 0.75, dz, 0, m);
+                    checkLossGradient(at, l, w, 0, z, 0, t, 0, 0.75, dz, 0, m);
+                }
+            }
+        }
+        recordLoss(l, 0, Math.max(0, worst.err));
+    }
+
+    /**
+     * The sum of ℓ's parts' magnitudes, the scale of its rounding errors: |ℓ| itself for t ∈ [0, 1],
+     * where the parts have one sign, and more for targets outside, where they cancel.
+     */
+    private static double termMagnitude(Loss.Kind k, double w, double z, double t) {
+        return switch (k) {
+            case MSE -> (z - t) * (z - t);
+            case BCE -> Math.abs(t * Math.max(Math.log(z), LossMath.BCE_LOG_MIN))
+                    + Math.abs((1 - t) * Math.max(Math.log(1 - z), LossMath.BCE_LOG_MIN));
+            case BCE_WITH_LOGITS -> (w * t == 0 ? 0 : Math.abs(w * t * LossMath.softplus(-z)))
+                    + (1 - t == 0 ? 0 : Math.abs((1 - t) * LossMath.softplus(z)));
+            case SOFTMAX_CROSS_ENTROPY -> throw new IllegalArgumentException(k.toString());
+        };
+    }
+
+    /** dz against scale·LossMath.gradient in double: ≤ 1 ULP beyond 1e-15·|scale|·(1 + w); guards intact. */
+    private static void checkLossGradient(String at, Loss l, float[] w, int wo, float[] z, int zo, float[] t, int to,
+                                          double scale, float[] dz, int dzo, int n) {
+        assertGuardsIntact(at, dz, dzo, n);
+        Worst worst = new Worst();
+        for (int i = 0; i < n; i++) {
+            double exact = scale * LossMath.gradient(l.kind(), w[wo + i], z[zo + i], t[to + i]);
+            float g = dz[dzo + i];
+            double err = Contract.ulps(g, exact);
+            if (err > 0 && Double.isFinite(err)) {
+                double d = Math.abs(g - exact);
+                double slack = 1e-15 * Math.abs(scale) * (1 + Math.abs(w[wo + i]));
+                err = d <= slack ? 0 : (d - slack) / Math.ulp((float) exact);
+            }
+            worst.offer(err, i, z[zo + i], exact, g);
+        }
+        recordLoss(l, 2, Math.max(0, worst.err));
+        assertTrue(worst.err <= 1, () -> worst.describe(at + " dz vs LossMath.gradient (ULPs beyond 1e-15·|scale|·(1 + w))"));
+    }
+
+    /** Once compiled, the elementwise loss loops allocate nothing (2¹⁶ elements, forward and backward). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("elementwiseLosses")
+    void warmElementwiseLossLoopsAllocateNothing(Loss l) {
+        com.sun.management.ThreadMXBean threads = allocationCounters();
+        Loss.Kind k = l.kind();
+        int n = 1 << 16;
+        Random r = new Random(Contract.SEED ^ 5);
+        float[] z = lossInputs(l, r, n);
+        float[] t = lossTargets(r, n);
+        float[] w = lossWeights(l, r, n, true);
+        float[] dz = new float[n];
+        double[] tmp = new double[Kernels.LOSS_CHUNK];
+        assertWarmCallAllocatesNothing(threads, l + " Σℓ", () -> SIMD.lossSum(k, w, 0, z, 0, t, 0, n, tmp));
+        assertWarmCallAllocatesNothing(threads, l + " dz", () -> SIMD.lossGradient(k, w, 0, z, 0, t, 0, 0.5, dz, 0, n));
+    }
+
+    private static synchronized void recordLoss(Loss l, int slot, double err) {
+        double[] e = LOSS_WORST.computeIfAbsent(l.toString(), s -> new double[3]);
+        e[slot] = Math.max(e[slot], err);
+    }
+
+    /** Largest errors of the elementwise losses: ℓ per element (relative), Σℓ (of Σ|ℓ|), dz (ULPs beyond the slack). */
+    private static final Map<String, double[]> LOSS_WORST = new TreeMap<>();
+
     @AfterAll
     static void printWorst() {
         StringBuilder s = new StringBuilder("SIMD max error in ULP (forward / backward beyond the slack / from output"
@@ -634,6 +1037,14 @@ class SimdKernelsTest {
                 + Contract.SEED + ", " + SIMD.description() + ":\n");
         WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-36s %6.3f  %6.3f  %6s  %6s%n",
                 name, e[0], e[1], orDash(e[2]), orDash(e[3]))));
+        s.append("SIMD loss rows against LossMath (ℓ relative error / dz ULPs beyond 1e-15·|scale| / dz ULPs where"
+                + " |dz| ≥ 2⁻¹⁰·|scale|):\n");
+        CE_WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-72s %9.2e  %6.3f  %6.3f%n",
+                name, e[0], e[1], e[2])));
+        s.append("SIMD elementwise losses against LossMath (ℓ per element, relative / Σℓ, of Σ|ℓ| / dz ULPs beyond"
+                + " 1e-15·|scale|·(1 + w)):\n");
+        LOSS_WORST.forEach((name, e) -> s.append(String.format(Locale.ROOT, "  %-72s %9.2e  %9.2e  %6.3f%n",
+                name, e[0], e[1], e[2])));
         System.out.print(s);
     }
 
