@@ -238,8 +238,9 @@ class LossTest {
     }
 
     /**
-     * dz against central finite differences of the naive reference in double (h = 1e-6·max(1, |z|),
-     * error ~1e-9 relative), with an upstream gradient that is not 1, away from the clamps.
+     * dz against central finite differences of the naive reference in double (h = 1e-6·max(1, |z|)
+     * for an element, 3e-5 for a row), with an upstream gradient that is not 1, away
+     * from the clamps; the tolerance adds the quotient's rounding error to 1e-6 relative.
      */
     @ParameterizedTest(name = "{0} {1}x{2}")
     @MethodSource("catalogueAndShapes")
@@ -259,6 +260,7 @@ class LossTest {
                 : l.classTargets() ? Arrays.stream(target).filter(v -> v != ((Loss.SoftmaxCrossEntropy) l).ignoreIndex()).count()
                 : n;
         double[] fd = new double[n];
+        double[] fdError = new double[n];
         double scale = 0;
         for (int i = 0; i < n; i++) {
             Loss piece = elementLoss(l, i % cols);
@@ -269,13 +271,19 @@ class LossTest {
             float[] td = Arrays.copyOfRange(t, from, from + len);
             int[] tg = l.classTargets() ? new int[] {target[row]} : null;
             int j = i - from;
-            double h = 1e-6 * Math.max(1, Math.abs(zd[j]));
+            // a row's loss (softmax cross-entropy) sums ~len terms, so its rounding is ~len times an
+            // element's: a larger step there keeps the quotient's rounding error below the
+            // tolerance, and its truncation error (h²/6·|ℓ‴|, |ℓ‴| ≤ 0.1 for a row) too
+            double h = len == 1 ? 1e-6 * Math.max(1, Math.abs(zd[j])) : 3e-5;   // a row's ℓ is shift-invariant
             double keep = zd[j];
             zd[j] = keep + h;
             double up = naive(piece, zd, td, tg, 1, len);
             zd[j] = keep - h;
             double down = naive(piece, zd, td, tg, 1, len);
             fd[i] = dLoss * (up - down) / (2 * h) / divisor;
+            // the reference's own rounding (about len double roundings of its size per evaluation),
+            // magnified by the difference quotient
+            fdError[i] = Math.abs(dLoss / divisor) * 0x1p-52 * len * (Math.abs(up) + Math.abs(down)) / (2 * h);
             scale = Math.max(scale, Math.abs(fd[i]));
         }
         for (Backend b : backends()) {
@@ -283,7 +291,7 @@ class LossTest {
             Arrays.fill(dz, Float.NaN);
             backward(b, l, z, t, target, dLoss, dz, rows, cols);
             for (int i = 0; i < n; i++) {
-                double tol = 1e-6 * Math.max(Math.abs(fd[i]), 1e-3 * scale) + 1e-9;
+                double tol = 1e-6 * Math.max(Math.abs(fd[i]), 1e-3 * scale) + fdError[i] + 1e-9;
                 assertEquals(fd[i], dz[i], tol, b + " " + l + " dz[" + i + "] at z = " + z[i] + ", seed " + Contract.SEED);
             }
         }
