@@ -125,4 +125,25 @@ public final class Contract {
                     what, err, index, input, expected, actual, SEED);
         }
     }
+
+    /**
+     * Central differences ∂L/∂θᵢ ≈ (L(θ + hᵢ) − L(θ − hᵢ)) / 2hᵢ with hᵢ = {@code step(θᵢ)}, each
+     * θᵢ perturbed in place and restored. The tests' one finite-difference loop; each caller picks
+     * its step and its tolerance.
+     */
+    public static double[] centralDifferences(double[] theta, java.util.function.DoubleSupplier loss,
+                                              java.util.function.DoubleUnaryOperator step) {
+        double[] g = new double[theta.length];
+        for (int i = 0; i < theta.length; i++) {
+            double v = theta[i];
+            double h = step.applyAsDouble(v);
+            theta[i] = v + h;
+            double up = loss.getAsDouble();
+            theta[i] = v - h;
+            double down = loss.getAsDouble();
+            theta[i] = v;
+            g[i] = (up - down) / (2 * h);
+        }
+        return g;
+    }
 }

@@ -141,18 +141,10 @@ class DenseLayerTest {
      */
     private static void compare(String name, float[] grad, double[] theta,
                                 java.util.function.DoubleSupplier loss, String who) {
-        double h = 1e-4;
-        double[] fd = new double[theta.length];
+        double[] fd = Contract.centralDifferences(theta, loss, v -> 1e-4);
         double largest = 0;
-        for (int i = 0; i < theta.length; i++) {
-            double keep = theta[i];
-            theta[i] = keep + h;
-            double up = loss.getAsDouble();
-            theta[i] = keep - h;
-            double down = loss.getAsDouble();
-            theta[i] = keep;
-            fd[i] = (up - down) / (2 * h);
-            largest = Math.max(largest, Math.abs(fd[i]));
+        for (double d : fd) {
+            largest = Math.max(largest, Math.abs(d));
         }
         for (int i = 0; i < theta.length; i++) {
             double tol = 1e-4 * Math.abs(fd[i]) + 1e-6 * largest + 1e-9;

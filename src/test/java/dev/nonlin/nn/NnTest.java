@@ -3,6 +3,7 @@ package dev.nonlin.nn;
 import dev.nonlin.Activation;
 import dev.nonlin.Activations;
 import dev.nonlin.Backend;
+import dev.nonlin.Contract;
 import dev.nonlin.IntTensor;
 import dev.nonlin.Loss;
 import dev.nonlin.Optimizer;
@@ -139,20 +140,9 @@ class NnTest {
         }
     }
 
-    /** ∂L/∂θᵢ by (L(θ + hᵢ) − L(θ − hᵢ)) / 2h, perturbing {@code theta} in place and restoring it. */
+    /** ∂L/∂θᵢ by central differences with a relative step 1e-6·max(1, |θᵢ|). */
     private static double[] differences(double[] theta, java.util.function.DoubleSupplier loss) {
-        double[] g = new double[theta.length];
-        for (int i = 0; i < theta.length; i++) {
-            double v = theta[i];
-            double h = 1e-6 * Math.max(1, Math.abs(v));
-            theta[i] = v + h;
-            double up = loss.getAsDouble();
-            theta[i] = v - h;
-            double down = loss.getAsDouble();
-            theta[i] = v;
-            g[i] = (up - down) / (2 * h);
-        }
-        return g;
+        return Contract.centralDifferences(theta, loss, v -> 1e-6 * Math.max(1, Math.abs(v)));
     }
 
     // ------------------------------------------------------------------ training
