@@ -70,14 +70,19 @@ import static jdk.incubator.vector.VectorOperators.NE;
  *       not inlined, the vector's exact class was lost and every operation on it fell back.
  *   <li>exp does one double-to-long and one long-to-double reinterpretation: a second
  *       long-to-double one in the same compilation missed its intrinsic. ({@link #log} does two
- *       long-to-double ones and has not boxed so far; SimdKernelsTest watches it.)
+ *       long-to-double ones and has not boxed so far; WarmLoops watches it.)
  *   <li>Loops can spoil each other: what ran first in the JVM changes how C2 compiles the rest.
  *       An fma of two vector operands accumulating a sum (mse's loss, since replaced by a multiply
- *       and an add), run first, left gelu's and mish's loops boxed for good, reproducibly; the
- *       cause is not understood. SimdKernelsTest runs the loss loops' allocation check before the
- *       activations' (JUnit's order), which is how this showed.
+ *       and an add), run first, left gelu's and mish's loops boxed for good, reproducibly here.
+ *       In CI (a slower machine), after SimdKernelsTest's accuracy tests had run every loop in one
+ *       JVM, softmax's, log_softmax's and cross-entropy's row loops forward and gelu_tanh's
+ *       forward stayed boxed for 60 s; the same order never failed here, even under load or
+ *       pinned to one busy core. The cause is not understood.
  * </ol>
- * SimdKernelsTest checks that every warm loop allocates nothing. To see why one does, run with
+ * SimdKernelsTest checks that every warm loop allocates nothing, each function in a JVM of its own
+ * (WarmLoops), so that the check is about the function's own code and the same on every machine;
+ * rule 5's interactions show as speed in one long-running JVM ({@code nonlin bench} runs every
+ * function in one). To see why a loop allocates, run with
  * {@code -XX:+UnlockDiagnosticVMOptions -XX:+PrintCompilation -XX:+PrintInlining} (look for
  * "NodeCountInliningCutoff" or "hot method too big" at level 4) or {@code -XX:+LogCompilation}
  * (a {@code VectorSupport} {@code <late_inline>} not followed by its {@code <intrinsic>}).

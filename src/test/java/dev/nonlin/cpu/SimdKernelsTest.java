@@ -12,9 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -44,7 +41,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *       offsets, ordinary and special rows (NaN, ±∞ and the dominant entry at the first lane, mid
  *       row and in the tail), against Rows' float64 value and the scalar loop under the
  *       contract (backward with the row's Σ|dy| as |dy|).
- *   <li>The fast path: once compiled, a loop allocates nothing (no boxed vectors).
+ *   <li>The fast path: once compiled, a loop allocates nothing (no boxed vectors), each
+ *       function in a JVM of its own ({@link WarmLoops}).
  *   <li>Losses ({@link Losses#all()}): softmax cross-entropy rows against LossMath's (ordinary and
  *       special rows, every target position, ignored and bad targets, widths either side of the
  *       lane counts), the elementwise losses' sums and gradients (whole arrays at offsets, and
@@ -481,132 +479,19 @@ class SimdKernelsTest {
     // ================================================================== 4. the fast path
 
     /**
-     * Once C2 has compiled a loop, a call allocates nothing. An allocating loop means that C2
-     * boxed the vectors (an inlining or intrinsic miss, see SimdKernels' class comment): results
-     * stay right but run 5 to 20 times slower, which no accuracy test can see. The JIT warm-up
-     * this needs is the one the large sizes above need anyway. Off with
-     * {@code -Dnonlin.test.simdFastPath=false}; skipped where C2 does not run.
+     * Once C2 has compiled a loop, a call allocates nothing: each function's loops in a JVM of
+     * its own, see {@link WarmLoops}.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("catalogue")
     void warmLoopsAllocateNothing(Activation f) {
-        com.sun.management.ThreadMXBean threads = allocationCounters();
-        Kind k = f.kind();
-        double p0 = f.p0();
-        double p1 = f.p1();
-        int n = 1 << 16;
-        float[] x = Contract.randomValues(new Random(Contract.SEED), n);
-        float[] dy = uniforms(new Random(Contract.SEED ^ 1), n);
-        float[] y = new float[n];
-        float[] dx = new float[n];
-        float[] alpha = uniforms(new Random(Contract.SEED ^ 2), n);
-        if (f.rowWise()) {
-            // 64 rows of 1024 finite values: the SIMD path, not Rows' special rows
-            int cols = 1024;
-            float[] xr = gaussians(new Random(Contract.SEED ^ 3), n);
-            double[] tmp = new double[cols];
-            assertWarmCallAllocatesNothing(threads, f + " rows forward", () -> {
-                for (int r = 0; r < n; r += cols) {
-                    SIMD.rowForward(k, xr, r, y, r, cols, tmp);
-                }
-            });
-            assertWarmCallAllocatesNothing(threads, f + " rows backward", () -> {
-                for (int r = 0; r < n; r += cols) {
-                    SIMD.rowBackward(k, xr, r, dy, r, dx, r, cols, tmp);
-                }
-            });
-            assertWarmCallAllocatesNothing(threads, f + " rows backward from output", () -> {
-                for (int r = 0; r < n; r += cols) {
-                    SIMD.rowBackwardFromOutput(k, y, r, dy, r, dx, r, cols);
-                }
-            });
-            return;
-        }
-        assertWarmCallAllocatesNothing(threads, f + " forward", () -> SIMD.forward(k, p0, p1, x, 0, y, 0, n));
-        assertWarmCallAllocatesNothing(threads, f + " backward",
-                () -> SIMD.backward(k, p0, p1, x, 0, dy, 0, dx, 0, n));
-        if (f.backwardFromOutput()) {
-            assertWarmCallAllocatesNothing(threads, f + " backward from output",
-                    () -> SIMD.backwardFromOutput(k, p0, p1, y, 0, dy, 0, dx, 0, n));
-        }
-        if (k == Kind.PRELU) {
-            assertWarmCallAllocatesNothing(threads, f + " per-channel forward",
-                    () -> SIMD.preluForward(x, 0, alpha, y, 0, n));
-            assertWarmCallAllocatesNothing(threads, f + " per-channel backward",
-                    () -> SIMD.preluBackward(x, 0, alpha, dy, 0, dx, 0, n));
-        }
+        WarmLoops.checkInFreshJvm(WarmLoops.Family.ACTIVATION, Activations.all().indexOf(f), f.toString());
     }
 
-    /**
-     * The SIMD GEMM reuses its packing buffers: once warm, a call allocates at most the lambda it
-     * hands to the row splitter (a few dozen bytes), never a panel (KiBs), for every transpose and
-     * with edge tiles and two k blocks (100 × 37 × 300).
-     */
+    /** The SIMD GEMM reuses its packing buffers once warm (in a JVM of its own, see {@link WarmLoops}). */
     @Test
     void warmGemmReusesItsBuffers() {
-        com.sun.management.ThreadMXBean threads = allocationCounters();
-        int m = 100;
-        int n = 37;
-        int k = 300;
-        float[] a = uniforms(new Random(Contract.SEED), m * k);
-        float[] b = uniforms(new Random(Contract.SEED ^ 1), k * n);
-        float[] c = new float[m * n];
-        Gemm gemm = SIMD.gemm();
-        Gemm.RowSplitter here = (rows, grain, work, body) -> body.run(0, rows);
-        for (boolean ta : new boolean[] {false, true}) {
-            for (boolean tb : new boolean[] {false, true}) {
-                assertWarmCallAllocatesAtMost(threads, "gemm ta=" + ta + " tb=" + tb, 128,
-                        () -> gemm.multiply(ta, tb, m, n, k, 1f, a, b, 0.5f, c, here));
-            }
-        }
-    }
-
-    /**
-     * The per-thread allocation counters for the warm-loop checks, or the test skipped: with
-     * {@code -Dnonlin.test.simdFastPath=false}, where C2 does not run, or without the counters.
-     */
-    private static com.sun.management.ThreadMXBean allocationCounters() {
-        assumeFalse("false".equals(System.getProperty("nonlin.test.simdFastPath")), "-Dnonlin.test.simdFastPath=false");
-        assumeTrue(c2Compiles(), "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)");
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs per-thread allocation counters");
-        return (com.sun.management.ThreadMXBean) mx;
-    }
-
-    private static void assertWarmCallAllocatesNothing(com.sun.management.ThreadMXBean threads, String what,
-                                                       Runnable call) {
-        assertWarmCallAllocatesAtMost(threads, what, 0, call);
-    }
-
-    private static void assertWarmCallAllocatesAtMost(com.sun.management.ThreadMXBean threads, String what,
-                                                      long allowed, Runnable call) {
-        long bytes = Long.MAX_VALUE;
-        int calls = 0;
-        // generous: under load, C2 (a background thread) can take tens of seconds to get to this loop
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (bytes > allowed && System.nanoTime() < deadline) {
-            long before = threads.getCurrentThreadAllocatedBytes();
-            call.run();
-            bytes = threads.getCurrentThreadAllocatedBytes() - before;
-            calls++;
-        }
-        long last = bytes;
-        int made = calls;
-        assertTrue(last <= allowed, () -> what + ": still allocating " + last + " bytes per call after "
-                + made + " calls: C2 boxed the vectors (check with -XX:+PrintInlining, see SimdKernels)");
-    }
-
-    private static boolean c2Compiles() {
-        if (ManagementFactory.getCompilationMXBean() == null) {
-            return false;   // -Xint
-        }
-        try {
-            HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            return hs == null || Integer.parseInt(hs.getVMOption("TieredStopAtLevel").getValue()) >= 4
-                    || "false".equals(hs.getVMOption("TieredCompilation").getValue());
-        } catch (RuntimeException | LinkageError e) {
-            return true;   // not HotSpot: let the test speak
-        }
+        WarmLoops.checkInFreshJvm(WarmLoops.Family.GEMM, 0, "gemm");
     }
 
     @Test
@@ -797,34 +682,11 @@ class SimdKernelsTest {
         assertRangeEquals(at + " in place (dz = z)", dz, DXO, in, XO, n);
     }
 
-    /** Once compiled, the cross-entropy rows allocate nothing (64 rows of 1024 finite logits). */
+    /** Once compiled, the cross-entropy rows allocate nothing (in a JVM of their own, see {@link WarmLoops}). */
     @ParameterizedTest(name = "{0}")
     @MethodSource("crossEntropyLosses")
     void warmCrossEntropyRowsAllocateNothing(Loss l) {
-        com.sun.management.ThreadMXBean threads = allocationCounters();
-        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
-        int cols = 1024;
-        int n = 64 * cols;
-        float[] z = gaussians(new Random(Contract.SEED ^ 3), n);
-        float[] dz = new float[n];
-        int[] target = new int[n / cols];
-        Random r = new Random(Contract.SEED ^ 4);
-        for (int i = 0; i < target.length; i++) {
-            target[i] = r.nextInt(cols);
-        }
-        double[] tmp = new double[cols];
-        double eps = ce.labelSmoothing();
-        int ignore = ce.ignoreIndex();
-        assertWarmCallAllocatesNothing(threads, l + " rows forward", () -> {
-            for (int row = 0; row < target.length; row++) {
-                SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, null, 0, 0.0, tmp);
-            }
-        });
-        assertWarmCallAllocatesNothing(threads, l + " rows backward", () -> {
-            for (int row = 0; row < target.length; row++) {
-                SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, dz, row * cols, 0.5, tmp);
-            }
-        });
+        WarmLoops.checkInFreshJvm(WarmLoops.Family.CROSS_ENTROPY, Losses.all().indexOf(l), l.toString());
     }
 
     static Stream<Loss> elementwiseLosses() {
@@ -835,7 +697,7 @@ class SimdKernelsTest {
     private static final int[] LOSS_SIZES = {0, 1, 3, 4, 7, 8, 9, 16, 33, 1000, 1023, 1024, 1025, 4099, 100003};
 
     /** z in a loss's domain (probabilities for bce, with p = 0 and 1), or wide values for the others. */
-    private static float[] lossInputs(Loss l, Random r, int n) {
+    static float[] lossInputs(Loss l, Random r, int n) {
         float[] z = new float[n];
         for (int i = 0; i < n; i++) {
             z[i] = switch (l.kind()) {
@@ -847,7 +709,7 @@ class SimdKernelsTest {
     }
 
     /** Targets: hard 0 and 1, soft in [0, 1]. */
-    private static float[] lossTargets(Random r, int n) {
+    static float[] lossTargets(Random r, int n) {
         float[] t = new float[n];
         for (int i = 0; i < n; i++) {
             t[i] = i % 3 == 0 ? 0f : i % 3 == 1 ? 1f : r.nextFloat();
@@ -859,7 +721,7 @@ class SimdKernelsTest {
      * pos_weight per element: the loss's own (one weight, or its per-column weights repeated), or
      * (mixed) weights in [0, 4] with zeros.
      */
-    private static float[] lossWeights(Loss l, Random r, int n, boolean mixed) {
+    static float[] lossWeights(Loss l, Random r, int n, boolean mixed) {
         float[] cw = l.columnWeights();
         float[] w = new float[n];
         for (int i = 0; i < n; i++) {
@@ -1005,21 +867,11 @@ class SimdKernelsTest {
         assertTrue(worst.err <= 1, () -> worst.describe(at + " dz vs LossMath.gradient (ULPs beyond 1e-15·|scale|·(1 + w))"));
     }
 
-    /** Once compiled, the elementwise loss loops allocate nothing (2¹⁶ elements, forward and backward). */
+    /** Once compiled, the elementwise loss loops allocate nothing (in a JVM of their own, see {@link WarmLoops}). */
     @ParameterizedTest(name = "{0}")
     @MethodSource("elementwiseLosses")
     void warmElementwiseLossLoopsAllocateNothing(Loss l) {
-        com.sun.management.ThreadMXBean threads = allocationCounters();
-        Loss.Kind k = l.kind();
-        int n = 1 << 16;
-        Random r = new Random(Contract.SEED ^ 5);
-        float[] z = lossInputs(l, r, n);
-        float[] t = lossTargets(r, n);
-        float[] w = lossWeights(l, r, n, true);
-        float[] dz = new float[n];
-        double[] tmp = new double[Kernels.LOSS_CHUNK];
-        assertWarmCallAllocatesNothing(threads, l + " Σℓ", () -> SIMD.lossSum(k, w, 0, z, 0, t, 0, n, tmp));
-        assertWarmCallAllocatesNothing(threads, l + " dz", () -> SIMD.lossGradient(k, w, 0, z, 0, t, 0, 0.5, dz, 0, n));
+        WarmLoops.checkInFreshJvm(WarmLoops.Family.ELEMENTWISE_LOSS, Losses.all().indexOf(l), l.toString());
     }
 
     private static synchronized void recordLoss(Loss l, int slot, double err) {
@@ -1060,7 +912,7 @@ class SimdKernelsTest {
     }
 
     /** dy in [−1, 1): cheap to draw at 2²⁰ elements. */
-    private static float[] uniforms(Random r, int n) {
+    static float[] uniforms(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = r.nextFloat() * 2 - 1;
@@ -1068,7 +920,7 @@ class SimdKernelsTest {
         return a;
     }
 
-    private static float[] gaussians(Random r, int n) {
+    static float[] gaussians(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = (float) r.nextGaussian();
