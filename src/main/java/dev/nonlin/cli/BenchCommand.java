@@ -155,6 +155,9 @@ final class BenchCommand implements Callable<Integer> {
         BenchReport.table(o, all, pathList);
         o.println();
         summary(o, all, gpu != null);
+        for (String slow : sweep.slowKernels()) {
+            o.println("warning: " + slow + " (see README, \"Speed\": -XX:PerMethodTrapLimit)");
+        }
 
         Map<String, Object> about = new LinkedHashMap<>();
         about.put("date", LocalDate.now().toString());
@@ -163,6 +166,7 @@ final class BenchCommand implements Callable<Integer> {
         about.put("cuda", gpu != null ? gpu.description() : null);
         about.put("cuda_unavailable", cudaCause);
         about.put("auto", auto.description());
+        about.put("slow_kernels", sweep.slowKernels());
         about.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
         AtomicFile.write(out.resolve("bench.csv"), s -> s.write(BenchReport.csv(points).getBytes(StandardCharsets.UTF_8)));
         AtomicFile.write(out.resolve("bench.json"),

@@ -62,6 +62,9 @@ class BenchCommandTest {
         assertEquals(expected, json.getAsJsonArray("results").size());
         assertEquals(6, json.getAsJsonArray("crossovers").size());
         assertTrue(json.get("machine").getAsString().contains("CPUs"));
+        // the compiled-kernel check needs calls of 4096 elements: none at these sizes, so no warning
+        assertEquals(0, json.getAsJsonArray("slow_kernels").size(), r.toString());
+        assertFalse(r.out().contains("warning:"), r.toString());
 
         byte[] png = Files.readAllBytes(out.resolve("bench.png"));
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
