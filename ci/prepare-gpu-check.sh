@@ -31,9 +31,9 @@ for j in "$out"/lib/jcublas-natives-*.jar; do
   zip -q -d "$j" 'lib/libJCublas-*' || true
 done
 rm -rf "$out/runtime"
-"$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
+"$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/runtime" 2>/dev/null \
-  || "$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
+  || "$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/runtime"
 tar -C "$out" -czf "$out/runtime.tar.gz" runtime && rm -rf "$out/runtime"
 du -sh "$out" "$out"/*

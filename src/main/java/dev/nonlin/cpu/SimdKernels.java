@@ -71,18 +71,32 @@ import static jdk.incubator.vector.VectorOperators.NE;
  *   <li>exp does one double-to-long and one long-to-double reinterpretation: a second
  *       long-to-double one in the same compilation missed its intrinsic. ({@link #log} does two
  *       long-to-double ones and has not boxed so far; WarmLoops watches it.)
- *   <li>Loops can spoil each other: what ran first in the JVM changes how C2 compiles the rest.
- *       An fma of two vector operands accumulating a sum (mse's loss, since replaced by a multiply
- *       and an add), run first, left gelu's and mish's loops boxed for good, reproducibly here.
- *       In CI (a slower machine), after SimdKernelsTest's accuracy tests had run every loop in one
- *       JVM, softmax's, log_softmax's and cross-entropy's row loops forward and gelu_tanh's
- *       forward stayed boxed for 60 s; the same order never failed here, even under load or
- *       pinned to one busy core. The cause is not understood.
+ *   <li>Loops can spoil each other: what ran before in the JVM changes how C2 compiles the rest.
+ *       The mechanism, found with {@code -XX:+LogCompilation}: a loop's compilation inlines about
+ *       a thousand of the Vector API's methods, and C2 adds up their class_check trap counts
+ *       (the {@code ccount} of an {@code <observe trap='class_check'>}). Those counts live in the
+ *       methods' profiles, which every caller in the JVM shares, and grow whenever compiled code
+ *       meets another vector class at a shared call (Float128Vector and Float256Vector both
+ *       pass through FloatVector.intoArray, for one; the Java fallbacks run by not yet compiled
+ *       loops add more). Once the sum reaches PerMethodTrapLimit (100), C2 stops trusting the
+ *       profiles for that compilation: every profiled call on a vector gets a real virtual call
+ *       for the other classes, the vector must exist as an object for it, and the loop boxes
+ *       for good. The loops with the most inlined methods go first (gelu, gelu_tanh, swish;
+ *       in CI, softmax's, log_softmax's and cross-entropy's rows and gelu_tanh forward, after
+ *       SimdKernelsTest's accuracy tests had run every loop in one JVM). Timing decides how many
+ *       traps come first, so it varies from run to run and grows on slow machines.
+ *       {@code -XX:PerMethodTrapLimit=10000} lifts the limit (the per-bytecode one still holds):
+ *       a JVM that ran LossTest and then every activation's loops boxed gelu and gelu_tanh in 1
+ *       of 3 runs, 6 of 9 with session 4's narrow cross-entropy experiment, and 0 of 4 with the
+ *       experiment and this flag.
+ *       Small habits that kept single loops off this path: no fma of two vector operands
+ *       accumulating a sum (mse's loss, run first, boxed gelu and mish; a multiply and an add
+ *       did not).
  * </ol>
  * SimdKernelsTest checks that every warm loop allocates nothing, each function in a JVM of its own
  * (WarmLoops), so that the check is about the function's own code and the same on every machine;
- * rule 5's interactions show as speed in one long-running JVM ({@code nonlin bench} runs every
- * function in one). To see why a loop allocates, run with
+ * rule 5's interactions show in one long-running JVM, and {@code nonlin bench}, which runs every
+ * function in one, names a loop still boxed after its warm-up. To see why a loop allocates, run with
  * {@code -XX:+UnlockDiagnosticVMOptions -XX:+PrintCompilation -XX:+PrintInlining} (look for
  * "NodeCountInliningCutoff" or "hot method too big" at level 4) or {@code -XX:+LogCompilation}
  * (a {@code VectorSupport} {@code <late_inline>} not followed by its {@code <intrinsic>}).

@@ -302,9 +302,13 @@ final class WarmLoops {
         if (!c2Compiles()) {
             return "no C2 in this JVM (-Xint or TieredStopAtLevel < 4)";
         }
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        if (!(mx instanceof com.sun.management.ThreadMXBean t) || !t.isThreadAllocatedMemorySupported()) {
-            return "needs per-thread allocation counters";
+        try {
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            if (!(mx instanceof com.sun.management.ThreadMXBean t) || !t.isThreadAllocatedMemorySupported()) {
+                return "needs per-thread allocation counters";
+            }
+        } catch (LinkageError e) {
+            return "needs per-thread allocation counters (jdk.management): " + e;
         }
         return null;
     }
