@@ -7,12 +7,10 @@ import dev.nonlin.Tensor;
 import dev.nonlin.cpu.CpuBackend;
 import dev.nonlin.cuda.CudaBackend;
 
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.IntConsumer;
@@ -225,78 +223,28 @@ final class BenchSweep {
     /** Calls of the JIT warm-up: past C2's thresholds (Tier4InvocationThreshold is 5000, and each call loops). */
     private static final int JIT_CALLS = 8_000;
 
-    /** Elements per call of the compiled-kernel check. */
-    private static final int CHECK_ELEMENTS = 4096;
-    /**
-     * Bytes per element from which a call counts as boxed: a boxed loop allocates a vector object
-     * and its array for every operation, 16 bytes an element and more; a compiled one allocates
-     * only the backend's per-call objects (a row scratch of 8 bytes per column at most).
-     */
-    private static final int BOXED_BYTES_PER_ELEMENT = 12;
-
-    /** What was still slow after the warm-up ("gelu forward: …"), for the report; empty when all ran compiled. */
+    /** What {@link #awaitCompiledKernel} found still boxed, one line each. */
     private final List<String> slowKernels = new ArrayList<>();
 
-    /** What {@link #awaitCompiledKernel} found still slow, one line each. */
+    /** What {@link #awaitCompiledKernel} found still boxed, one line each; empty when all ran compiled. */
     List<String> slowKernels() {
         return List.copyOf(slowKernels);
     }
 
     /**
-     * Keeps calling the one-thread CPU path on {@value #CHECK_ELEMENTS} elements until a call
-     * allocates less than {@value #BOXED_BYTES_PER_ELEMENT} bytes per element, that is until C2's code for the SIMD loop, which
-     * keeps its vectors in registers, is in place: the call count of {@link #jitWarmUp} starts
-     * C2's compile, but on a busy machine the compile can finish seconds later, and a point
-     * timed before then measured the interpreted loop (relu at 2¹⁶ elements came out 500 times
-     * slower than at 2²⁰). Up to 5 × {@link Settings#jitSeconds}; a loop still allocating then
-     * is one that C2 left boxed (SimdKernels' rule 5), and is reported by {@link #slowKernels}
-     * rather than hidden in the figures. Does nothing on the scalar path or without per-thread
-     * allocation counters (a runtime without jdk.management).
+     * Waits for C2's code for the CPU loop ({@link KernelWarmUp}), up to 5 × {@link Settings#jitSeconds}:
+     * the call count of {@link #jitWarmUp} starts the compile, but a point timed before it
+     * finished measured the interpreted loop. A loop still boxed then goes to {@link #slowKernels}.
      */
     private void awaitCompiledKernel(Activation f, boolean forward, float[] x, float[] dy, float[] out, long max) {
-        if (!CpuBackend.simdAvailable() || max < CHECK_ELEMENTS) {
+        if (max < KernelWarmUp.ELEMENTS) {
             return;
         }
-        long[] shape = shape(f, CHECK_ELEMENTS);
-        int rows = (int) shape[0];
-        int cols = (int) shape[1];
-        Runnable call = forward ? () -> cpu1.forward(f, x, 0, out, 0, rows, cols)
-                : () -> cpu1.backward(f, x, 0, dy, 0, out, 0, rows, cols);
-        long deadline = System.nanoTime() + (long) (5 * settings.jitSeconds() * 1e9);
-        long boxed = (long) BOXED_BYTES_PER_ELEMENT * rows * cols;
-        long bytes;
-        do {
-            long before = AllocationCounter.bytes();
-            call.run();
-            long after = AllocationCounter.bytes();
-            if (before < 0 || after < 0) {
-                return;
-            }
-            bytes = after - before;
-        } while (bytes >= boxed && System.nanoTime() < deadline);
-        if (bytes >= boxed) {
-            slowKernels.add(String.format(Locale.ROOT, "%s %s: the SIMD loop still allocated %d bytes per call of"
-                    + " %d elements after %.0f s: C2 left its vectors boxed, so the cpu figures are of the slow"
-                    + " path", f, forward ? "forward" : "backward", bytes, rows * cols, 5 * settings.jitSeconds()));
-        }
-    }
-
-    /** The calling thread's allocated bytes, or −1 where the JVM does not count them. */
-    private static final class AllocationCounter {
-        private static final java.lang.management.ThreadMXBean MX = ManagementFactory.getThreadMXBean();
-        private static final boolean COUNTS = counts();
-
-        private static boolean counts() {
-            try {
-                return MX instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()
-                        && t.isThreadAllocatedMemoryEnabled();
-            } catch (LinkageError e) {
-                return false;   // a runtime without jdk.management
-            }
-        }
-
-        static long bytes() {
-            return COUNTS ? ((com.sun.management.ThreadMXBean) MX).getCurrentThreadAllocatedBytes() : -1;
+        long[] shape = shape(f, KernelWarmUp.ELEMENTS);
+        String slow = KernelWarmUp.awaitCompiled(f, forward, x, dy, out, (int) shape[0], (int) shape[1],
+                5 * settings.jitSeconds());
+        if (slow != null) {
+            slowKernels.add(slow);
         }
     }
 

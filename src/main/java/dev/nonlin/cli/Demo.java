@@ -3,6 +3,7 @@ package dev.nonlin.cli;
 import dev.nonlin.Activation;
 import dev.nonlin.Activations;
 import dev.nonlin.Backend;
+import dev.nonlin.cuda.CudaBackend;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -16,7 +17,8 @@ import java.util.stream.IntStream;
  * The demo ({@code nonlin} without a command): every function of {@link Activations#all()},
  * forward and backward on one batch, on the chosen backend. Each result is checked against the
  * float64 reference (contract: forward ≤ 4 ULP, backward ≤ 8 ULP + 2⁻²³·|dy|), and each
- * direction is timed: the median of a few repetitions after the checked run, which warms up.
+ * direction is timed: the median of a few repetitions, once C2 has compiled the loop
+ * ({@link KernelWarmUp}; a loop still boxed after its warm-up is named in a warning).
  *
  * <p>x ~ 4·N(0, 1), so that the tails and kinks of every function are visited; dy ~ N(0, 1).
  * Elementwise functions see the batch as one row, softmax and log_softmax as rows of {@code row}.
@@ -24,6 +26,8 @@ import java.util.stream.IntStream;
 final class Demo {
     /** Elements per block of the parallel error check. */
     private static final int CHECK_BLOCK = 1 << 15;
+    /** The longest wait for C2's code of one loop before it is timed ({@link KernelWarmUp}). */
+    private static final double WARM_SECONDS = 10;
 
     private final BackendChoice choice;
     private final int size;
@@ -91,6 +95,7 @@ final class Demo {
         float[] y = new float[size];
         float[] dx = new float[size];
         List<Result> results = new ArrayList<>();
+        List<String> slowKernels = new ArrayList<>();
         for (Activation f : Activations.all()) {
             boolean rowWise = f.rowWise();
             // PReLU with one α per channel needs the channels along the last axis.
@@ -104,6 +109,17 @@ final class Demo {
             backend.backward(f, x, 0, dy, 0, dx, 0, fr, fc);
             Worst fwd = rowWise ? checkRowsForward(f, x, y, fr, fc) : checkForward(f, x, y, n);
             Worst bwd = rowWise ? checkRowsBackward(f, x, dy, dx, fr, fc) : checkBackward(f, x, dy, dx, n);
+            if (!(backend instanceof CudaBackend) && n >= KernelWarmUp.ELEMENTS) {
+                // time the compiled loop, not the interpreted one (y and dx are rewritten below)
+                int wc = Math.min(fc, KernelWarmUp.ELEMENTS);
+                int wr = KernelWarmUp.ELEMENTS / wc;
+                for (boolean forward : new boolean[] {true, false}) {
+                    String slow = KernelWarmUp.awaitCompiled(f, forward, x, dy, forward ? y : dx, wr, wc, WARM_SECONDS);
+                    if (slow != null) {
+                        slowKernels.add(slow);
+                    }
+                }
+            }
             double[] tf = new double[reps];
             double[] tb = new double[reps];
             for (int k = 0; k < reps; k++) {
@@ -128,7 +144,11 @@ final class Demo {
         long failed = results.stream().filter(res -> !res.ok()).count();
         out.println();
         out.println("ULP: worst error against the float64 reference; bwd: beyond the absolute slack 2^-23·|dy|. "
-                + "Melem/s: host arrays in and out, median of " + reps + " run" + (reps == 1 ? "" : "s") + " after a checked warm-up run.");
+                + "Melem/s: host arrays in and out, median of " + reps + " run" + (reps == 1 ? "" : "s")
+                + " once the loop is compiled.");
+        for (String slow : slowKernels) {
+            out.println("warning: " + slow + " (see README, \"Speed\": -XX:PerMethodTrapLimit)");
+        }
         out.printf(Locale.ROOT, "contract: forward ≤ %s ULP, backward ≤ %s ULP + 2^-23·|dy|: %s (%.1f s)%n",
                 Catalogue.number(Ulp.FORWARD_ULPS), Catalogue.number(Ulp.BACKWARD_ULPS),
                 failed == 0 ? "all " + results.size() + " functions pass"
