@@ -1,7 +1,14 @@
 package dev.nonlin.cpu;
 
+import dev.nonlin.Activation;
 import dev.nonlin.Activation.Kind;
+import dev.nonlin.Activations;
 import dev.nonlin.Loss;
+import dev.nonlin.Losses;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
@@ -72,31 +79,30 @@ import static jdk.incubator.vector.VectorOperators.NE;
  *       long-to-double one in the same compilation missed its intrinsic. ({@link #log} does two
  *       long-to-double ones and has not boxed so far; WarmLoops watches it.)
  *   <li>Loops can spoil each other: what ran before in the JVM changes how C2 compiles the rest.
- *       The mechanism, found with {@code -XX:+LogCompilation}: a loop's compilation inlines about
- *       a thousand of the Vector API's methods, and C2 adds up their class_check trap counts
- *       (the {@code ccount} of an {@code <observe trap='class_check'>}). Those counts live in the
- *       methods' profiles, which every caller in the JVM shares, and grow whenever compiled code
- *       meets another vector class at a shared call (Float128Vector and Float256Vector both
- *       pass through FloatVector.intoArray, for one; the Java fallbacks run by not yet compiled
- *       loops add more). Once the sum reaches PerMethodTrapLimit (100), C2 stops trusting the
- *       profiles for that compilation: every profiled call on a vector gets a real virtual call
- *       for the other classes, the vector must exist as an object for it, and the loop boxes
- *       for good. The loops with the most inlined methods go first (gelu, gelu_tanh, swish;
- *       in CI, softmax's, log_softmax's and cross-entropy's rows and gelu_tanh forward, after
- *       SimdKernelsTest's accuracy tests had run every loop in one JVM). Timing decides how many
- *       traps come first, so it varies from run to run and grows on slow machines.
- *       {@code -XX:PerMethodTrapLimit=10000} lifts the limit (the per-bytecode one still holds):
- *       a JVM that ran LossTest and then every activation's loops boxed gelu and gelu_tanh in 1
- *       of 3 runs, 6 of 9 with session 4's narrow cross-entropy experiment, and 0 of 4 with the
- *       experiment and this flag.
- *       Small habits that kept single loops off this path: no fma of two vector operands
- *       accumulating a sum (mse's loss, run first, boxed gelu and mish; a multiply and an add
- *       did not).
+ *       The mechanism, found with {@code -XX:+LogCompilation}: C2 adds up the class_check trap
+ *       counts of every method it inlines into one compilation, once per inlining (the
+ *       {@code ccount} of an {@code <observe trap='class_check'>}), and past PerMethodTrapLimit
+ *       (100) it gives every profiled call on a vector a real virtual call for other classes; the
+ *       vector must then exist as an object, and the loop boxes for good. The traps were in
+ *       {@code VectorOperators.ImplCache.find}, which a loop inlines once per operation (40 times
+ *       in gelu_tanh's): each element type fills its operator cache lazily, and an operator used
+ *       for the first time inside compiled code takes the miss path there, meets another
+ *       supplier class and traps. Four traps (the per-bytecode limit) times 40 inlinings, and
+ *       every large loop compiled afterwards boxed: gelu, gelu_tanh and swish after LossTest
+ *       here, and most likely softmax's, log_softmax's and cross-entropy's rows and gelu_tanh
+ *       forward in CI (not reproduced here, so not confirmed). So
+ *       the first instance runs every loop once, before anything is compiled ({@link #prime}),
+ *       and WarmLoops checks that no loop fills a cache entry after that. Measured, LossTest then
+ *       every activation's loops in one JVM: boxed in 1 of 3 runs before, 0 of 4 after (with
+ *       session 4's narrow cross-entropy experiment, 6 of 9 before, 0 of 9 after).
+ *       {@code -XX:PerMethodTrapLimit=10000} also prevents it (0 of 4), for traps from elsewhere
+ *       (another library's vector code). An fma of two vector operands accumulating a sum (mse's
+ *       loss, run first) once boxed gelu and mish as well; a multiply and an add did not.
  * </ol>
  * SimdKernelsTest checks that every warm loop allocates nothing, each function in a JVM of its own
  * (WarmLoops), so that the check is about the function's own code and the same on every machine;
- * rule 5's interactions show in one long-running JVM, and {@code nonlin bench}, which runs every
- * function in one, names a loop still boxed after its warm-up. To see why a loop allocates, run with
+ * {@code nonlin bench} and the demo, which run every function in one JVM, name a loop still boxed
+ * after its warm-up. To see why a loop allocates, run with
  * {@code -XX:+UnlockDiagnosticVMOptions -XX:+PrintCompilation -XX:+PrintInlining} (look for
  * "NodeCountInliningCutoff" or "hot method too big" at level 4) or {@code -XX:+LogCompilation}
  * (a {@code VectorSupport} {@code <late_inline>} not followed by its {@code <intrinsic>}).
@@ -133,6 +139,83 @@ final class SimdKernels implements Kernels {
         if (F.vectorBitSize() < 128 || FD.length() != D.length()) {
             throw new UnsupportedOperationException("preferred vector width " + F.vectorBitSize()
                     + " bits is too narrow for the SIMD kernels");
+        }
+        if (!"false".equals(System.getProperty("nonlin.simd.prime")) && PRIMED.compareAndSet(false, true)) {
+            prime(this);
+        }
+    }
+
+    /** Whether {@link #prime} has run in this JVM. */
+    private static final AtomicBoolean PRIMED = new AtomicBoolean();
+
+    /**
+     * Runs every loop once, on a few vectors' worth of data, when the first instance is made:
+     * every function forward and backward (and from its output), the per-channel PReLU, the rows,
+     * every loss and the GEMM with each transpose. The point is the Vector API's operator caches
+     * (one {@code VectorOperators.ImplCache} per element type and operator kind, filled lazily
+     * the first time each operator is used). A first use inside compiled code takes the cache's
+     * miss path, meets another supplier class there and traps (class_check, in
+     * {@code ImplCache.find}, which a loop inlines once per operation); four such traps and every
+     * large loop compiled afterwards was over C2's trap limit and boxed (rule 5). Filled here,
+     * before anything is compiled, the miss path is never taken in compiled code. It takes about
+     * 0.3 s, once per JVM (most of it the Vector API's own start-up, which the first calls would
+     * pay anyway); the results are thrown away. {@code -Dnonlin.simd.prime=false} skips it.
+     */
+    private static void prime(SimdKernels k) {
+        int n = F.length();
+        float[] x = new float[n];
+        float[] dy = new float[n];
+        float[] t = new float[n];
+        float[] w = new float[n];
+        float[] y = new float[n];
+        float[] dx = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (i % 7 - 3) * 0.75f;   // both signs, zero, up to ±2.25: every branch of the piecewise functions
+            dy[i] = 1 - (i % 3) * 0.5f;
+            t[i] = (i % 3) * 0.5f;        // targets, and bce's probabilities, in [0, 1]
+            w[i] = 1 + (i % 2);
+        }
+        double[] tmp = new double[Math.max(n, LOSS_CHUNK)];
+        for (Activation f : Activations.all()) {
+            Kind kind = f.kind();
+            if (kind.rowWise()) {
+                k.rowForward(kind, x, 0, y, 0, n, tmp);
+                k.rowBackward(kind, x, 0, dy, 0, dx, 0, n, tmp);
+                k.rowBackwardFromOutput(kind, y, 0, dy, 0, dx, 0, n);
+                continue;
+            }
+            k.forward(kind, f.p0(), f.p1(), x, 0, y, 0, n);
+            k.backward(kind, f.p0(), f.p1(), x, 0, dy, 0, dx, 0, n);
+            if (f.backwardFromOutput()) {
+                k.backwardFromOutput(kind, f.p0(), f.p1(), y, 0, dy, 0, dx, 0, n);
+            }
+            if (kind == Kind.PRELU) {
+                k.preluForward(x, 0, w, y, 0, n);
+                k.preluBackward(x, 0, w, dy, 0, dx, 0, n);
+            }
+        }
+        for (Loss l : Losses.all()) {
+            if (l instanceof Loss.SoftmaxCrossEntropy ce) {
+                k.crossEntropyRow(x, 0, n, 1, ce.ignoreIndex(), ce.labelSmoothing(), null, 0, 0.0, tmp);
+                k.crossEntropyRow(x, 0, n, 1, ce.ignoreIndex(), ce.labelSmoothing(), dx, 0, 1.0, tmp);
+            } else {
+                float[] z = l.kind() == Loss.Kind.BCE ? t : x;
+                k.lossSum(l.kind(), w, 0, z, 0, t, 0, n, tmp);
+                k.lossGradient(l.kind(), w, 0, z, 0, t, 0, 1.0, dx, 0, n);
+            }
+        }
+        Gemm gemm = k.gemm();
+        Gemm.RowSplitter here = (rows, grain, work, body) -> body.run(0, rows);
+        int m = 8;
+        int c = 2 * F.length() + 1;   // full panels and an edge
+        int kk = 8;
+        float[] a = Arrays.copyOf(x, m * kk);
+        float[] b = Arrays.copyOf(dy, Math.max(kk * c, n));
+        float[] out = new float[m * c];
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                gemm.multiply(ta, tb, m, c, kk, 1f, a, b, 0.5f, out, here);
+            }
         }
     }
 

@@ -488,6 +488,15 @@ class SimdKernelsTest {
         WarmLoops.checkInFreshJvm(WarmLoops.Family.ACTIVATION, Activations.all().indexOf(f), f.toString());
     }
 
+    /**
+     * SimdKernels' priming reaches every operator the loops use, so that no operator cache is
+     * first filled inside compiled code (rule 5; in a JVM of its own, see {@link WarmLoops}).
+     */
+    @Test
+    void primingFillsEveryOperatorCacheTheLoopsUse() {
+        WarmLoops.checkInFreshJvm(WarmLoops.Family.OPERATOR_CACHES, 0, "operator caches");
+    }
+
     /** The SIMD GEMM reuses its packing buffers once warm (in a JVM of its own, see {@link WarmLoops}). */
     @Test
     void warmGemmReusesItsBuffers() {

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,7 +62,9 @@ final class WarmLoops {
     }
 
     enum Family {
-        ACTIVATION, CROSS_ENTROPY, ELEMENTWISE_LOSS, GEMM
+        ACTIVATION, CROSS_ENTROPY, ELEMENTWISE_LOSS, GEMM,
+        /** SimdKernels' priming against every loop (index ignored; needs --add-opens). */
+        OPERATOR_CACHES
     }
 
     /** The child: {@code WarmLoops FAMILY INDEX} checks one entry of its family's catalogue list. */
@@ -73,9 +76,13 @@ final class WarmLoops {
             System.out.println("SKIPPED: " + why);
             System.exit(SKIPPED);
         }
+        if (family == Family.OPERATOR_CACHES && unreadableOperatorCaches() != null) {
+            System.out.println("SKIPPED: " + unreadableOperatorCaches());
+            System.exit(SKIPPED);
+        }
         List<String> failures = check(family, index);
         failures.forEach(f -> System.out.println("FAILED: " + f));
-        System.out.println(failures.isEmpty() ? "OK" : failures.size() + " loop(s) allocating");
+        System.out.println(failures.isEmpty() ? "OK" : failures.size() + " failure(s)");
         System.exit(failures.isEmpty() ? 0 : 1);
     }
 
@@ -95,6 +102,7 @@ final class WarmLoops {
             }
         }
         cmd.add("-Dnonlin.test.seed=" + Contract.SEED);
+        cmd.add("--add-opens=jdk.incubator.vector/jdk.incubator.vector=ALL-UNNAMED");   // OPERATOR_CACHES reads them
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(WarmLoops.class.getName());
@@ -154,20 +162,110 @@ final class WarmLoops {
 
     private static final SimdKernels SIMD = new SimdKernels();
 
+    /** What the checks do with each call: time it until warm, or just make it. */
+    @FunctionalInterface
+    private interface Probe {
+        void call(String what, long allowed, Runnable call);
+    }
+
     static List<String> check(Family family, int index) {
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
         List<String> failures = new ArrayList<>();
+        if (family == Family.OPERATOR_CACHES) {
+            operatorCaches(failures);
+            return failures;
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Probe p = (what, allowed, call) -> allocatesAtMost(threads, what, allowed, failures, call);
         switch (family) {
-            case ACTIVATION -> activation(threads, Activations.all().get(index), failures);
-            case CROSS_ENTROPY -> crossEntropy(threads, Losses.all().get(index), failures);
-            case ELEMENTWISE_LOSS -> elementwiseLoss(threads, Losses.all().get(index), failures);
-            case GEMM -> gemm(threads, failures);
+            case ACTIVATION -> activation(p, Activations.all().get(index));
+            case CROSS_ENTROPY -> crossEntropy(p, Losses.all().get(index));
+            case ELEMENTWISE_LOSS -> elementwiseLoss(p, Losses.all().get(index));
+            case GEMM -> gemm(p);
+            case OPERATOR_CACHES -> throw new AssertionError("handled above");
         }
         return failures;
     }
 
-    private static void activation(com.sun.management.ThreadMXBean threads, Activation f, List<String> failures) {
+    /** Every loop of every catalogue entry, once each. */
+    private static void everyLoop(Probe p) {
+        for (Loss l : Losses.all()) {
+            if (l.classTargets()) {
+                crossEntropy(p, l);
+            } else {
+                elementwiseLoss(p, l);
+            }
+        }
+        gemm(p);
+        for (Activation f : Activations.all()) {
+            activation(p, f);
+        }
+    }
+
+    /**
+     * SimdKernels' priming (rule 5) fills every operator cache that the loops use: after the
+     * first instance, running every loop of every catalogue entry fills no new entry of the
+     * Vector API's {@code ImplCache}s (read by reflection, hence the child's --add-opens). A loop
+     * that uses an operator the priming did not reach would fill it later, inside compiled code,
+     * where the cache miss traps and pushes large loops over C2's trap limit.
+     */
+    private static void operatorCaches(List<String> failures) {
+        new SimdKernels();
+        Set<String> primed = filledOperatorCaches();
+        if (primed.isEmpty() && !"false".equals(System.getProperty("nonlin.simd.prime"))) {
+            failures.add("no operator cache filled after priming: the caches are not where this check looks");
+            return;
+        }
+        everyLoop((what, allowed, call) -> call.run());
+        Set<String> after = filledOperatorCaches();
+        after.removeAll(primed);
+        for (String entry : after) {
+            failures.add("operator cache entry " + entry + " was first filled by a loop, not by SimdKernels' priming");
+        }
+    }
+
+    /** Why this JDK's operator caches cannot be read (another layout, or no --add-opens), or null. */
+    private static String unreadableOperatorCaches() {
+        try {
+            filledOperatorCaches();
+            return null;
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * "FloatVector.BIN_IMPL[3]" for every filled slot of the ImplCaches of the float, double and
+     * long vectors.
+     *
+     * @throws IllegalStateException when this JDK's fields are not there or not open
+     */
+    private static Set<String> filledOperatorCaches() {
+        Set<String> filled = new TreeSet<>();
+        try {
+            Class<?> implCache = Class.forName("jdk.incubator.vector.VectorOperators$ImplCache");
+            java.lang.reflect.Field cache = implCache.getDeclaredField("cache");
+            cache.setAccessible(true);
+            for (String v : new String[] {"FloatVector", "DoubleVector", "LongVector"}) {
+                for (java.lang.reflect.Field f : Class.forName("jdk.incubator.vector." + v).getDeclaredFields()) {
+                    if (f.getType() != implCache || !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                        continue;
+                    }
+                    f.setAccessible(true);
+                    Object[] slots = (Object[]) cache.get(f.get(null));
+                    for (int i = 0; i < slots.length; i++) {
+                        if (slots[i] != null) {
+                            filled.add(v + "." + f.getName() + "[" + i + "]");
+                        }
+                    }
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("cannot read the Vector API's operator caches: " + e, e);
+        }
+        return filled;
+    }
+
+    private static void activation(Probe p, Activation f) {
         Kind k = f.kind();
         double p0 = f.p0();
         double p1 = f.p1();
@@ -182,40 +280,40 @@ final class WarmLoops {
             int cols = 1024;
             float[] xr = SimdKernelsTest.gaussians(new Random(Contract.SEED ^ 3), n);
             double[] tmp = new double[cols];
-            allocatesAtMost(threads, f + " rows forward", 0, failures, () -> {
+            p.call(f + " rows forward", 0, () -> {
                 for (int r = 0; r < n; r += cols) {
                     SIMD.rowForward(k, xr, r, y, r, cols, tmp);
                 }
             });
-            allocatesAtMost(threads, f + " rows backward", 0, failures, () -> {
+            p.call(f + " rows backward", 0, () -> {
                 for (int r = 0; r < n; r += cols) {
                     SIMD.rowBackward(k, xr, r, dy, r, dx, r, cols, tmp);
                 }
             });
-            allocatesAtMost(threads, f + " rows backward from output", 0, failures, () -> {
+            p.call(f + " rows backward from output", 0, () -> {
                 for (int r = 0; r < n; r += cols) {
                     SIMD.rowBackwardFromOutput(k, y, r, dy, r, dx, r, cols);
                 }
             });
             return;
         }
-        allocatesAtMost(threads, f + " forward", 0, failures, () -> SIMD.forward(k, p0, p1, x, 0, y, 0, n));
-        allocatesAtMost(threads, f + " backward", 0, failures,
+        p.call(f + " forward", 0, () -> SIMD.forward(k, p0, p1, x, 0, y, 0, n));
+        p.call(f + " backward", 0,
                 () -> SIMD.backward(k, p0, p1, x, 0, dy, 0, dx, 0, n));
         if (f.backwardFromOutput()) {
-            allocatesAtMost(threads, f + " backward from output", 0, failures,
+            p.call(f + " backward from output", 0,
                     () -> SIMD.backwardFromOutput(k, p0, p1, y, 0, dy, 0, dx, 0, n));
         }
         if (k == Kind.PRELU) {
-            allocatesAtMost(threads, f + " per-channel forward", 0, failures,
+            p.call(f + " per-channel forward", 0,
                     () -> SIMD.preluForward(x, 0, alpha, y, 0, n));
-            allocatesAtMost(threads, f + " per-channel backward", 0, failures,
+            p.call(f + " per-channel backward", 0,
                     () -> SIMD.preluBackward(x, 0, alpha, dy, 0, dx, 0, n));
         }
     }
 
     /** Softmax cross-entropy rows: 64 rows of 1024 finite logits, forward and backward. */
-    private static void crossEntropy(com.sun.management.ThreadMXBean threads, Loss l, List<String> failures) {
+    private static void crossEntropy(Probe p, Loss l) {
         Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
         int cols = 1024;
         int n = N;
@@ -229,12 +327,12 @@ final class WarmLoops {
         double[] tmp = new double[cols];
         double eps = ce.labelSmoothing();
         int ignore = ce.ignoreIndex();
-        allocatesAtMost(threads, l + " rows forward", 0, failures, () -> {
+        p.call(l + " rows forward", 0, () -> {
             for (int row = 0; row < target.length; row++) {
                 SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, null, 0, 0.0, tmp);
             }
         });
-        allocatesAtMost(threads, l + " rows backward", 0, failures, () -> {
+        p.call(l + " rows backward", 0, () -> {
             for (int row = 0; row < target.length; row++) {
                 SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, dz, row * cols, 0.5, tmp);
             }
@@ -242,7 +340,7 @@ final class WarmLoops {
     }
 
     /** The elementwise losses' sum and gradient loops over 2¹⁶ elements. */
-    private static void elementwiseLoss(com.sun.management.ThreadMXBean threads, Loss l, List<String> failures) {
+    private static void elementwiseLoss(Probe p, Loss l) {
         Loss.Kind k = l.kind();
         int n = N;
         Random r = new Random(Contract.SEED ^ 5);
@@ -251,8 +349,8 @@ final class WarmLoops {
         float[] w = SimdKernelsTest.lossWeights(l, r, n, true);
         float[] dz = new float[n];
         double[] tmp = new double[Kernels.LOSS_CHUNK];
-        allocatesAtMost(threads, l + " Σℓ", 0, failures, () -> SIMD.lossSum(k, w, 0, z, 0, t, 0, n, tmp));
-        allocatesAtMost(threads, l + " dz", 0, failures, () -> SIMD.lossGradient(k, w, 0, z, 0, t, 0, 0.5, dz, 0, n));
+        p.call(l + " Σℓ", 0, () -> SIMD.lossSum(k, w, 0, z, 0, t, 0, n, tmp));
+        p.call(l + " dz", 0, () -> SIMD.lossGradient(k, w, 0, z, 0, t, 0, 0.5, dz, 0, n));
     }
 
     /**
@@ -260,7 +358,7 @@ final class WarmLoops {
      * hands to the row splitter (a few dozen bytes), never a panel (KiBs), for every transpose and
      * with edge tiles and two k blocks (100 × 37 × 300).
      */
-    private static void gemm(com.sun.management.ThreadMXBean threads, List<String> failures) {
+    private static void gemm(Probe p) {
         int m = 100;
         int n = 37;
         int k = 300;
@@ -271,7 +369,7 @@ final class WarmLoops {
         Gemm.RowSplitter here = (rows, grain, work, body) -> body.run(0, rows);
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
-                allocatesAtMost(threads, "gemm ta=" + ta + " tb=" + tb, GEMM_ALLOWED, failures,
+                p.call("gemm ta=" + ta + " tb=" + tb, GEMM_ALLOWED,
                         () -> gemm.multiply(ta, tb, m, n, k, 1f, a, b, 0.5f, c, here));
             }
         }
@@ -283,7 +381,7 @@ final class WarmLoops {
         long bytes = Long.MAX_VALUE;
         int calls = 0;
         // generous: under load, C2 (a background thread) can take many seconds to get to this loop
-        long deadline = System.nanoTime() + 60_000_000_000L;
+        long deadline = System.nanoTime() + Long.getLong("warm.seconds", 60) * 1_000_000_000L;
         while (bytes > allowed && System.nanoTime() < deadline) {
             long before = threads.getCurrentThreadAllocatedBytes();
             call.run();
