@@ -398,8 +398,8 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     /**
-     * Every row through the kernels' {@link Kernels#crossEntropyRow} (LossMath's, or its SIMD
-     * form), writing dz when it is not null; returns Σℓ, summed over fixed blocks of rows in block
+     * Every row through the kernels' {@link Kernels#crossEntropyRows}, one block of rows per call
+     * (LossMath's rows, or their SIMD form), writing dz when it is not null; returns Σℓ, summed over fixed blocks of rows in block
      * order (a row is never split, so neither the blocks nor the rows depend on the threads).
      */
     private double crossEntropy(Loss.SoftmaxCrossEntropy ce, float[] z, int zo, int[] target, int to, int rows,
@@ -412,13 +412,9 @@ public final class CpuBackend extends AbstractBackend {
         forEachBlock(blocks, (long) rows * cols * TRANSCENDENTAL_COST, b -> {
             int r0 = b * rowsPerBlock;
             int r1 = Math.min(rows, r0 + rowsPerBlock);
-            double[] tmp = new double[cols];
-            double s = 0;
-            for (int r = r0; r < r1; r++) {
-                s += kernels.crossEntropyRow(z, zo + r * cols, cols, target[to + r], ignore, eps,
-                        dz, dzo + r * cols, scale, tmp);
-            }
-            partial[b] = s;
+            double[] tmp = new double[kernels.crossEntropyScratch(r1 - r0, cols)];
+            partial[b] = kernels.crossEntropyRows(z, zo + r0 * cols, r1 - r0, cols, target, to + r0, ignore, eps,
+                    dz, dzo + r0 * cols, scale, tmp);
         });
         double s = 0;
         for (double p : partial) {

@@ -54,6 +54,28 @@ interface Kernels {
     double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
                            float[] dz, int dzo, double scale, double[] tmp);
 
+    /**
+     * Rows {@code [0, rows)} of softmax cross-entropy at once, each as {@link #crossEntropyRow}
+     * (row i: {@code z[zo + i·cols ..]}, target {@code target[to + i]}, dz at {@code dzo + i·cols}
+     * when dz is not null; dz may be z at the same offset); returns Σℓ added in row order.
+     * {@code tmp} holds at least {@link #crossEntropyScratch}{@code (rows, cols)} doubles. This
+     * default calls crossEntropyRow row by row.
+     */
+    default double crossEntropyRows(float[] z, int zo, int rows, int cols, int[] target, int to, int ignoreIndex,
+                                    double eps, float[] dz, int dzo, double scale, double[] tmp) {
+        double s = 0;
+        for (int i = 0; i < rows; i++) {
+            s += crossEntropyRow(z, zo + i * cols, cols, target[to + i], ignoreIndex, eps,
+                    dz, dzo + i * cols, scale, tmp);
+        }
+        return s;
+    }
+
+    /** Doubles of scratch that {@link #crossEntropyRows} needs for {@code rows} rows of {@code cols}. */
+    default int crossEntropyScratch(int rows, int cols) {
+        return cols;
+    }
+
     /** Doubles of scratch that {@link #lossSum} needs: the length of the chunks it sums through it. */
     int LOSS_CHUNK = 1024;
 

@@ -166,10 +166,18 @@ public final class LossMath {
      * logit harmless, ε = 1 ignores the target's own term.
      */
     static double ceLoss(double m, double r, double ztm, double sumZm, double eps, int cols) {
+        return ceLossFromLog1p(m, Math.log1p(r), ztm, sumZm, eps, cols);
+    }
+
+    /**
+     * {@link #ceLoss} with log1p(r) already taken ({@code SimdKernels} takes it in lanes for a
+     * block of rows).
+     */
+    static double ceLossFromLog1p(double m, double log1pR, double ztm, double sumZm, double eps, int cols) {
         if (m != m || Double.isInfinite(m)) {
             return Double.NaN;
         }
-        return Math.log1p(r) - weighted(1.0 - eps, ztm) - weighted(eps / cols, sumZm);
+        return log1pR - weighted(1.0 - eps, ztm) - weighted(eps / cols, sumZm);
     }
 
     /**

@@ -151,7 +151,7 @@ final class SimdKernels implements Kernels {
     /**
      * Runs every loop once, on a few vectors' worth of data, when the first instance is made:
      * every function forward and backward (and from its output), the per-channel PReLU, the rows,
-     * every loss and the GEMM with each transpose. The point is the Vector API's operator caches
+     * every loss (cross-entropy row by row and a block at a time) and the GEMM with each transpose. The point is the Vector API's operator caches
      * (one {@code VectorOperators.ImplCache} per element type and operator kind, filled lazily
      * the first time each operator is used). A first use inside compiled code takes the cache's
      * miss path, meets another supplier class there and traps (class_check, in
@@ -198,6 +198,11 @@ final class SimdKernels implements Kernels {
             if (l instanceof Loss.SoftmaxCrossEntropy ce) {
                 k.crossEntropyRow(x, 0, n, 1, ce.ignoreIndex(), ce.labelSmoothing(), null, 0, 0.0, tmp);
                 k.crossEntropyRow(x, 0, n, 1, ce.ignoreIndex(), ce.labelSmoothing(), dx, 0, 1.0, tmp);
+                // narrow rows a block at a time: n/2 rows of 2 classes
+                int[] target = new int[n / 2];
+                double[] block = new double[k.crossEntropyScratch(n / 2, 2)];
+                k.crossEntropyRows(x, 0, n / 2, 2, target, 0, ce.ignoreIndex(), ce.labelSmoothing(), null, 0, 0.0, block);
+                k.crossEntropyRows(x, 0, n / 2, 2, target, 0, ce.ignoreIndex(), ce.labelSmoothing(), dx, 0, 1.0, block);
             } else {
                 float[] z = l.kind() == Loss.Kind.BCE ? t : x;
                 k.lossSum(l.kind(), w, 0, z, 0, t, 0, n, tmp);
@@ -470,6 +475,203 @@ final class SimdKernels implements Kernels {
             dz[dzo + target] = (float) (scale * LossMath.ceGradient(zt, m, k, r, true, zt == m, eps, cols));
         }
         return loss;
+    }
+
+    /** Widest rows that {@link #crossEntropyRows} takes a block at a time; wider ones go row by row. */
+    private static final int CE_NARROW = 64;
+
+    /** n rounded up to a multiple of the double lane count. */
+    private static int padD(int n) {
+        return (n + D.length() - 1) / D.length() * D.length();
+    }
+
+    /** Rows of one pass of {@link #crossEntropyRows}: about LOSS_CHUNK logits, so the scratch stays in L1. */
+    private static int ceChunkRows(int cols) {
+        return Math.max(1, LOSS_CHUNK / cols);
+    }
+
+    @Override
+    public int crossEntropyScratch(int rows, int cols) {
+        if (!DOUBLE_LANES || cols > CE_NARROW) {
+            return cols;
+        }
+        int chunk = Math.min(rows, ceChunkRows(cols));
+        return 2 * padD(chunk * cols) + 5 * padD(chunk);
+    }
+
+    /**
+     * Narrow rows (cols ≤ {@link #CE_NARROW}), chunks of about LOSS_CHUNK logits at a time, so
+     * that the per-row work of {@link #crossEntropyRow} (lane folds, scalar tails, a native
+     * Math.log1p) is shared: LossMath.crossEntropyRow's passes over all the chunk's rows, each a
+     * loop of its own.
+     * <ol>
+     *   <li>per row, m = max z (Math.max, as LossMath), and z − m (exact in double) into e;
+     *       rows with an ignored or bad target, or a max that is NaN or ±∞, get e = 0;
+     *   <li>in double lanes over the chunk ({@link #ceExpPass}): ceExpTerm's e^(z − m), 0 at
+     *       the max, and ceIsMax's count, so that the next pass has no branch;
+     *   <li>per row, c, s and r = (c − 1) + s in LossMath's order, Σ(z_j − m) when ε &gt; 0, and z_t;
+     *   <li>with dz ({@link #crossEntropyChunkGradient}): per row, the unscaled gradient in place
+     *       of e, e·k − ε/C as {@link #crossEntropyGradLoop}, the target's from LossMath.ceGradient
+     *       (and ceGradient's NaN for a row whose max is NaN or ±∞); dz = scale·gradient rounded
+     *       once, in lanes over the chunk ({@link #scaleLoop}); then the rows with an ignored or
+     *       bad target through LossMath.crossEntropyRow, which fills their dz (0 or NaN) without
+     *       reading z;
+     *   <li>log1p(r) of every row in double lanes ({@link #log1pPass}), on a copy of the r's at the
+     *       front of tmp (e is spent);
+     *   <li>per row, ℓ from LossMath.ceLossFromLog1p (LossMath.crossEntropyRow itself for an
+     *       ignored or bad target, which reads no z), added in row order.
+     * </ol>
+     * dz may be z: every read of a chunk's z comes before its dz is written (pass 4). tmp layout:
+     * e and the count (each padded), then per row m, r, r again (log1p's input, copied to the
+     * front), z_t and Σ(z_j − m), each padded to the lane count.
+     */
+    @Override
+    public double crossEntropyRows(float[] z, int zo, int rows, int cols, int[] target, int to, int ignoreIndex,
+                                   double eps, float[] dz, int dzo, double scale, double[] tmp) {
+        if (!DOUBLE_LANES || cols > CE_NARROW) {
+            // wide rows one by one, as CpuBackend did before the block path (not through the
+            // interface's default loop: 4096 × 1000 backward ran 10-15 % slower on one core that way)
+            double s = 0;
+            for (int i = 0; i < rows; i++) {
+                s += crossEntropyRow(z, zo + i * cols, cols, target[to + i], ignoreIndex, eps,
+                        dz, dz == null ? 0 : dzo + i * cols, scale, tmp);
+            }
+            return s;
+        }
+        double loss = 0;
+        int chunk = ceChunkRows(cols);
+        for (int r0 = 0; r0 < rows; r0 += chunk) {
+            loss = crossEntropyChunk(loss, z, zo + r0 * cols, Math.min(chunk, rows - r0), cols, target, to + r0,
+                    ignoreIndex, eps, dz, dzo + r0 * cols, scale, tmp);
+        }
+        return loss;
+    }
+
+    /** {@link #crossEntropyRows}' passes over one chunk of rows; returns {@code loss} plus their ℓ, in row order. */
+    private static double crossEntropyChunk(double loss, float[] z, int zo, int rows, int cols, int[] target, int to,
+                                            int ignoreIndex, double eps, float[] dz, int dzo, double scale,
+                                            double[] tmp) {
+        int n = rows * cols;
+        int pr = padD(rows);
+        int co = padD(n);
+        int mo = 2 * co;
+        int ro = mo + pr;
+        int lo = ro + pr;
+        int zto = lo + pr;
+        int so = zto + pr;
+        // 1: m and z − m
+        for (int i = 0; i < rows; i++) {
+            int t = target[to + i];
+            int zi = zo + i * cols;
+            int ei = i * cols;
+            float m = Float.NaN;
+            if (t != ignoreIndex && t >= 0 && t < cols) {
+                m = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < cols; j++) {
+                    m = Math.max(m, z[zi + j]);
+                }
+            }
+            tmp[mo + i] = m;
+            if (Float.isFinite(m)) {
+                for (int j = 0; j < cols; j++) {
+                    tmp[ei + j] = (double) z[zi + j] - m;
+                }
+            } else {
+                java.util.Arrays.fill(tmp, ei, ei + cols, 0.0);
+            }
+        }
+        java.util.Arrays.fill(tmp, n, co, 0.0);
+        // 2: e^(z − m), 0 at the max, and the max's count
+        ceExpPass(tmp, co, co);
+        // 3: r, z_t, Σ(z_j − m)
+        for (int i = 0; i < rows; i++) {
+            double m = tmp[mo + i];
+            double r = 0.0;
+            if (Double.isFinite(m)) {
+                int zi = zo + i * cols;
+                int ei = i * cols;
+                double c = 0;
+                double sum = 0;
+                for (int j = 0; j < cols; j++) {
+                    c += tmp[co + ei + j];   // LossMath.ceIsMax, from the lanes
+                    sum += tmp[ei + j];      // LossMath.ceExpTerm, with the lanes' exp
+                }
+                double sumZm = 0;
+                if (eps != 0) {   // ceLoss weighs it by ε/C: 0 then
+                    for (int j = 0; j < cols; j++) {
+                        sumZm += z[zi + j] - m;
+                    }
+                }
+                r = (c - 1.0) + sum;
+                tmp[zto + i] = z[zi + target[to + i]];
+                tmp[so + i] = sumZm;
+            }
+            tmp[ro + i] = r;
+            tmp[lo + i] = r;
+        }
+        java.util.Arrays.fill(tmp, lo + rows, lo + pr, 0.0);
+        if (dz != null) {
+            crossEntropyChunkGradient(z, zo, rows, cols, target, to, ignoreIndex, eps, dz, dzo, scale, tmp,
+                    co, mo, ro, zto);
+        }
+        // 5: log1p(r), moved to the front of tmp (e is spent)
+        System.arraycopy(tmp, lo, tmp, 0, pr);
+        log1pPass(tmp, pr);
+        // 6: ℓ (an ignored or bad target reads no z, which dz may have overwritten by now)
+        for (int i = 0; i < rows; i++) {
+            int t = target[to + i];
+            if (t == ignoreIndex || t < 0 || t >= cols) {
+                loss += LossMath.crossEntropyRow(z, zo + i * cols, cols, t, ignoreIndex, eps, null, 0, scale);
+            } else {
+                double m = tmp[mo + i];
+                loss += LossMath.ceLossFromLog1p(m, tmp[i], tmp[zto + i] - m, tmp[so + i], eps, cols);
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * {@link #crossEntropyRows}' pass 4, for dz (a method of its own, so that C2 compiles the
+     * loss-only calls and these apart), on {@link #crossEntropyChunk}'s tmp (co, mo, ro, zto: where
+     * its count, m, r and z_t start): the unscaled
+     * gradient in place of e, then dz, then the ignored and bad targets.
+     */
+    private static void crossEntropyChunkGradient(float[] z, int zo, int rows, int cols, int[] target, int to,
+                                                  int ignoreIndex, double eps, float[] dz, int dzo, double scale,
+                                                  double[] tmp, int co, int mo, int ro, int zto) {
+        int n = rows * cols;
+        double u = eps / cols;
+        for (int i = 0; i < rows; i++) {
+            int t = target[to + i];
+            if (t == ignoreIndex || t < 0 || t >= cols) {
+                continue;
+            }
+            double m = tmp[mo + i];
+            int ei = i * cols;
+            if (Double.isFinite(m)) {
+                double r = tmp[ro + i];
+                double zt = tmp[zto + i];
+                double k = 1.0 / (1.0 + r);
+                for (int j = 0; j < cols; j++) {
+                    tmp[ei + j] = (tmp[ei + j] + tmp[co + ei + j]) * k - u;   // e^(z_j − m) = 1 at the max
+                }
+                tmp[ei + t] = LossMath.ceGradient(zt, m, k, r, true, zt == m, eps, cols);
+            } else {
+                java.util.Arrays.fill(tmp, ei, ei + cols, LossMath.ceGradient(0, m, 0, 0, false, false, eps, cols));
+            }
+        }
+        // dz = scale·gradient
+        int i = scaleLoop(tmp, scale, dz, dzo, n);
+        for (; i < n; i++) {
+            dz[dzo + i] = (float) (tmp[i] * scale);
+        }
+        // ignored and bad targets
+        for (int row = 0; row < rows; row++) {
+            int t = target[to + row];
+            if (t == ignoreIndex || t < 0 || t >= cols) {
+                LossMath.crossEntropyRow(z, zo + row * cols, cols, t, ignoreIndex, eps, dz, dzo + row * cols, scale);
+            }
+        }
     }
 
     // ================================================================== elementwise losses: dispatch
@@ -1273,6 +1475,22 @@ final class SimdKernels implements Kernels {
         return i;
     }
 
+    /**
+     * Cross-entropy's block pass over d = z − m ≤ 0, n a multiple of the lane count: in place,
+     * LossMath.ceExpTerm's e^d where d &lt; 0 and 0 at the max (d = 0), and at {@code co + i}
+     * LossMath.ceIsMax's 1 or 0, so that the rows' sums need no branch.
+     */
+    private static void ceExpPass(double[] d, int co, int n) {
+        DoubleVector zero = DoubleVector.zero(D);
+        for (int i = 0; i < n; i += D.length()) {
+            DoubleVector dv = DoubleVector.fromArray(D, d, i);
+            DoubleVector e = exp(dv);
+            VectorMask<Double> atMax = dv.compare(EQ, 0.0);
+            e.blend(0.0, atMax).intoArray(d, i);
+            zero.blend(1.0, atMax).intoArray(d, co + i);
+        }
+    }
+
     /** softmax: y = e·inv, rounded once. */
     private static int scaleLoop(double[] e, double inv, float[] y, int yo, int n) {
         DoubleVector iv = DoubleVector.broadcast(D, inv);
@@ -1415,9 +1633,12 @@ final class SimdKernels implements Kernels {
     }
 
     /**
-     * LossMath.term BCE_WITH_LOGITS, second pass: u = log1p(u) in place, for u ∈ [0, 1] (or NaN):
-     * ln(1 + u) + (u − ((1 + u) − 1))/(1 + u), the rounding error of 1 + u (exact, as (1 + u) − 1
-     * is for u ∈ [0, 1]) put back, so a tiny u keeps every digit.
+     * LossMath.term BCE_WITH_LOGITS, second pass (and cross-entropy's log1p(r) of a block of rows):
+     * {@code u[0..n)} = log1p(u) in place, for u ≥ 0 below 2^52 (or NaN):
+     * ln(1 + u) + (u − ((1 + u) − 1))/(1 + u), the rounding error of 1 + u put back, so a tiny u
+     * keeps every digit. (1 + u) − 1 is exact (for u ≥ 1, 1 + u is a multiple of its ULP ≤ 1 and
+     * the difference is at least half of it), and so is u − ((1 + u) − 1) (Sterbenz for u ≥ 1,
+     * the classic two-sum for u ≤ 1). n is a multiple of the lane count.
      */
     private static void log1pPass(double[] u, int n) {
         DoubleVector one = DoubleVector.broadcast(D, 1.0);

@@ -667,15 +667,9 @@ class SimdKernelsTest {
         for (int i = 0; i < n; i++) {
             float g = dz[DXO + i];
             float e = dzRef[DXO + i];
-            double err;
-            if (Float.isNaN(e) || Float.isNaN(g) || Float.isInfinite(e) || Float.isInfinite(g)) {
-                err = Float.compare(e, g) == 0 ? 0 : Double.POSITIVE_INFINITY;
-            } else {
-                double d = Math.abs((double) g - e);
-                err = d <= slack ? 0 : (d - slack) / Math.ulp(e);
-                if (Math.abs(e) >= 0x1p-10 * Math.abs(scale)) {
-                    plain = Math.max(plain, d / Math.ulp(e));
-                }
+            double err = ulpsBeyond(g, e, slack);
+            if (Float.isFinite(e) && Math.abs(e) >= 0x1p-10 * Math.abs(scale)) {
+                plain = Math.max(plain, ulpsBeyond(g, e, 0));
             }
             w.offer(err, i, row[i], e, g);
         }
@@ -689,6 +683,160 @@ class SimdKernelsTest {
         float[] in = z.clone();
         SIMD.crossEntropyRow(in, XO, n, target, ignore, eps, in, XO, scale, tmp);
         assertRangeEquals(at + " in place (dz = z)", dz, DXO, in, XO, n);
+    }
+
+    /**
+     * Blocks of narrow rows through SIMD.crossEntropyRows against LossMath.crossEntropyRow, every
+     * width from 1 to 65 (65: past the block path, row by row): one ordinary row per target
+     * position (gaussian, wide, ties at the max, a dominant class, in turn), and special rows in
+     * between: ignored, bad targets, NaN, ±∞, MAX_VALUE, all −∞. Each row alone within 1e-12 of
+     * LossMath's ℓ; the block's Σℓ within 1e-12 of Σ|ℓ| (NaN ⇔ NaN) for the block without the
+     * NaN rows and with them; dz within 1 ULP + 1e-15·|scale|; ℓ without dz the same bits; dz = z
+     * in place the same bits; guards and z untouched; the scratch starts as NaN.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("crossEntropyLosses")
+    void crossEntropyBlocksMatchLossMath(Loss l) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
+        int ignore = ce.ignoreIndex();
+        for (int n = 1; n <= 65; n++) {
+            Random r = new Random(Contract.SEED ^ n ^ 0xb10c ^ l.hashCode());
+            java.util.List<float[]> rows = new java.util.ArrayList<>();
+            java.util.List<Integer> targets = new java.util.ArrayList<>();
+            java.util.List<float[]> nanRows = new java.util.ArrayList<>();
+            java.util.List<Integer> nanTargets = new java.util.ArrayList<>();
+            for (int t = 0; t < n; t++) {
+                float[] row = new float[n];
+                for (int i = 0; i < n; i++) {
+                    row[i] = switch (t % 4) {
+                        case 0 -> (float) (r.nextGaussian() * 3);
+                        case 1 -> (r.nextFloat() * 2 - 1) * 200f;
+                        case 2 -> r.nextInt(3) / 4f;
+                        default -> -50f - r.nextFloat();
+                    };
+                }
+                if (t % 4 == 3) {
+                    row[r.nextInt(n)] = 0f;
+                }
+                rows.add(row);
+                targets.add(t);
+                if (t % 3 == 0) {
+                    rows.add(row.clone());
+                    targets.add(ignore);
+                }
+                if (t % 5 == 1) {
+                    rows.add(with(row, r.nextInt(n), Float.MAX_VALUE));
+                    targets.add(t);
+                    rows.add(with(row, r.nextInt(n), Float.NEGATIVE_INFINITY));
+                    targets.add(t);
+                }
+            }
+            float[] allNegInf = new float[n];
+            Arrays.fill(allNegInf, Float.NEGATIVE_INFINITY);
+            nanRows.add(allNegInf);
+            nanTargets.add(n - 1);
+            nanRows.add(new float[n]);
+            nanTargets.add(ignore == -5 ? -6 : -5);
+            nanRows.add(new float[n]);
+            nanTargets.add(ignore == n ? n + 1 : n);
+            float[] base = gaussians(r, n);
+            nanRows.add(with(base, r.nextInt(n), Float.NaN));
+            nanTargets.add(r.nextInt(n));
+            nanRows.add(with(base, r.nextInt(n), Float.POSITIVE_INFINITY));
+            nanTargets.add(r.nextInt(n));
+            checkCrossEntropyBlock(l, rows, targets, "n=" + n + " finite rows", r);
+            for (int k = 0; k < nanRows.size(); k++) {
+                int at = r.nextInt(rows.size() + 1);
+                rows.add(at, nanRows.get(k));
+                targets.add(at, nanTargets.get(k));
+            }
+            checkCrossEntropyBlock(l, rows, targets, "n=" + n + " with NaN rows", r);
+        }
+    }
+
+    private static void checkCrossEntropyBlock(Loss l, java.util.List<float[]> rowList, java.util.List<Integer> tl,
+                                               String kind, Random r) {
+        Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
+        int ignore = ce.ignoreIndex();
+        double eps = ce.labelSmoothing();
+        int rows = rowList.size();
+        int n = rowList.get(0).length;
+        double scale = (r.nextBoolean() ? 1 : -1) * Math.scalb(1.0 + r.nextDouble(), r.nextInt(12) - 8);
+        String at = l + " " + kind + ", " + rows + " rows, scale " + scale + " (seed " + Contract.SEED + ")";
+        float[] flat = new float[rows * n];
+        int[] target = new int[rows + 2];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(rowList.get(i), 0, flat, i * n, n);
+            target[i + 2] = tl.get(i);
+        }
+        float[] z = place(flat, XO);
+        float[] z0 = z.clone();
+        double[] tmp = new double[SIMD.crossEntropyScratch(rows, n)];
+        Arrays.fill(tmp, Double.NaN);
+        float[] dz = poisoned(DXO + rows * n + GUARD);
+        float[] dzRef = poisoned(DXO + rows * n + GUARD);
+        double loss = SIMD.crossEntropyRows(z, XO, rows, n, target, 2, ignore, eps, dz, DXO, scale, tmp);
+        assertTrue(Arrays.equals(z0, z), at + ": wrote to z");
+        assertGuardsIntact(at, dz, DXO, rows * n);
+        double want = 0;
+        double mag = 0;
+        double rowErr = 0;
+        double[] one = new double[SIMD.crossEntropyScratch(1, n)];
+        for (int i = 0; i < rows; i++) {
+            double w = LossMath.crossEntropyRow(z, XO + i * n, n, target[i + 2], ignore, eps, dzRef, DXO + i * n, scale);
+            want += w;
+            mag += Math.abs(w);
+            Arrays.fill(one, Double.NaN);
+            double g = SIMD.crossEntropyRows(z, XO + i * n, 1, n, target, i + 2, ignore, eps, null, 0, 0.0, one);
+            if (Double.isNaN(w) || Double.isInfinite(w)) {
+                assertEquals(w, g, at + ": ℓ of row " + i + " alone");
+            } else {
+                double e = Math.abs(g - w) / Math.max(Math.abs(w), Double.MIN_NORMAL);
+                assertTrue(e <= 1e-12, at + ": ℓ of row " + i + " alone = " + g + ", LossMath " + w);
+                rowErr = Math.max(rowErr, e);
+            }
+        }
+        if (Double.isNaN(want) || Double.isInfinite(want)) {
+            assertEquals(want, loss, at + ": Σℓ");
+        } else {
+            assertTrue(Math.abs(loss - want) <= 1e-12 * mag, at + ": Σℓ = " + loss + ", LossMath " + want);
+        }
+        Arrays.fill(tmp, Double.NaN);
+        assertEquals(Double.doubleToRawLongBits(loss), Double.doubleToRawLongBits(
+                SIMD.crossEntropyRows(z, XO, rows, n, target, 2, ignore, eps, null, 0, 0.0, tmp)), at + ": Σℓ without dz");
+        double slack = 1e-15 * Math.abs(scale);
+        double worst = 0;
+        double plain = 0;
+        for (int i = 0; i < rows * n; i++) {
+            float g = dz[DXO + i];
+            float e = dzRef[DXO + i];
+            double err = ulpsBeyond(g, e, slack);
+            if (Float.isFinite(e) && Math.abs(e) >= 0x1p-10 * Math.abs(scale)) {
+                plain = Math.max(plain, ulpsBeyond(g, e, 0));
+            }
+            int row = i / n;
+            assertTrue(err <= 1, at + ": dz of row " + row + " (target " + target[row + 2] + ") entry " + (i % n)
+                    + " = " + g + ", LossMath " + e + ", z " + flat[i]);
+            worst = Math.max(worst, err);
+        }
+        synchronized (CE_WORST) {
+            double[] w = CE_WORST.computeIfAbsent(l + " blocks", s -> new double[3]);
+            w[0] = Math.max(w[0], rowErr);
+            w[1] = Math.max(w[1], worst);
+            w[2] = Math.max(w[2], plain);
+        }
+        float[] in = z.clone();
+        SIMD.crossEntropyRows(in, XO, rows, n, target, 2, ignore, eps, in, XO, scale, tmp);
+        assertRangeEquals(at + " in place (dz = z)", dz, DXO, in, XO, rows * n);
+    }
+
+    /** |g − e| in ULPs of e beyond {@code slack} (0 within it); NaN and ±∞ must match exactly (else ∞). */
+    private static double ulpsBeyond(float g, float e, double slack) {
+        if (Float.isNaN(e) || Float.isNaN(g) || Float.isInfinite(e) || Float.isInfinite(g)) {
+            return Float.compare(e, g) == 0 ? 0 : Double.POSITIVE_INFINITY;
+        }
+        double d = Math.abs((double) g - e);
+        return d <= slack ? 0 : (d - slack) / Math.ulp(e);
     }
 
     /** Once compiled, the cross-entropy rows allocate nothing (in a JVM of their own, see {@link WarmLoops}). */

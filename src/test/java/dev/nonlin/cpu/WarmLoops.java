@@ -312,7 +312,7 @@ final class WarmLoops {
         }
     }
 
-    /** Softmax cross-entropy rows: 64 rows of 1024 finite logits, forward and backward. */
+    /** Softmax cross-entropy: 64 rows of 1024 finite logits, and a block of 1638 rows of 10, forward and backward. */
     private static void crossEntropy(Probe p, Loss l) {
         Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) l;
         int cols = 1024;
@@ -337,6 +337,17 @@ final class WarmLoops {
                 SIMD.crossEntropyRow(z, row * cols, cols, target[row], ignore, eps, dz, row * cols, 0.5, tmp);
             }
         });
+        // narrow rows a block at a time (crossEntropyRows), as CpuBackend calls it: 1638 rows of 10
+        int narrow = 10;
+        int rows = CpuBackend.REDUCE_BLOCK / narrow;
+        float[] zb = SimdKernelsTest.gaussians(new Random(Contract.SEED ^ 5), rows * narrow);
+        float[] dzb = new float[zb.length];
+        int[] tb = new Random(Contract.SEED ^ 6).ints(rows, 0, narrow).toArray();
+        double[] tmpb = new double[SIMD.crossEntropyScratch(rows, narrow)];
+        p.call(l + " blocks forward", 0,
+                () -> SIMD.crossEntropyRows(zb, 0, rows, narrow, tb, 0, ignore, eps, null, 0, 0.0, tmpb));
+        p.call(l + " blocks backward", 0,
+                () -> SIMD.crossEntropyRows(zb, 0, rows, narrow, tb, 0, ignore, eps, dzb, 0, 0.5, tmpb));
     }
 
     /** The elementwise losses' sum and gradient loops over 2¹⁶ elements. */
