@@ -46,7 +46,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * is a speed property, measured by the benchmarks (JMH with {@code -prof gc}), not asserted here.
  *
  * <p>The child JVM gets this JVM's flags (so {@code -XX:+PrintInlining} reaches it), its class
- * path and its seed; a failure prints the child's command line, to rerun it by hand. Off with
+ * path and its seed; a failure prints the child's command line, to rerun it by hand. Each loop
+ * gets up to 60 s to stop allocating ({@code -Dnonlin.test.warmSeconds=N} to change it). Off with
  * {@code -Dnonlin.test.simdFastPath=false}; skipped where C2 does not run.
  */
 final class WarmLoops {
@@ -113,7 +114,7 @@ final class WarmLoops {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getOutputStream().close();
-            // read all of it (the child's checks stop themselves after 60 s each), then its status
+            // read all of it (the child's checks stop themselves, 60 s each at most), then its status
             out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -392,7 +393,7 @@ final class WarmLoops {
         long bytes = Long.MAX_VALUE;
         int calls = 0;
         // generous: under load, C2 (a background thread) can take many seconds to get to this loop
-        long deadline = System.nanoTime() + Long.getLong("warm.seconds", 60) * 1_000_000_000L;
+        long deadline = System.nanoTime() + Long.getLong("nonlin.test.warmSeconds", 60) * 1_000_000_000L;
         while (bytes > allowed && System.nanoTime() < deadline) {
             long before = threads.getCurrentThreadAllocatedBytes();
             call.run();
