@@ -149,11 +149,12 @@ final class SimdKernels implements Kernels {
     private static final AtomicBoolean PRIMED = new AtomicBoolean();
 
     /**
-     * Runs every loop once, on a few vectors' worth of data, when the first instance is made:
-     * every function forward and backward (and from its output), the per-channel PReLU, the rows,
-     * every loss (cross-entropy row by row and a block at a time) and the GEMM with each transpose. The point is the Vector API's operator caches
-     * (one {@code VectorOperators.ImplCache} per element type and operator kind, filled lazily
-     * the first time each operator is used). A first use inside compiled code takes the cache's
+     * Runs every loop once, on one vector's worth of data, when the first instance is made:
+     * every function forward and backward (and from its output), the per-channel PReLU, the
+     * rows, every loss (cross-entropy row by row and a block at a time) and the GEMM with each
+     * transpose. The point is the Vector API's operator caches (one
+     * {@code VectorOperators.ImplCache} per element type and operator kind, filled lazily the
+     * first time each operator is used). A first use inside compiled code takes the cache's
      * miss path, meets another supplier class there and traps (class_check, in
      * {@code ImplCache.find}, which a loop inlines once per operation); four such traps and every
      * large loop compiled afterwards was over C2's trap limit and boxed (rule 5). Filled here,
