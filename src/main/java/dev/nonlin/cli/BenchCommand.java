@@ -156,7 +156,7 @@ final class BenchCommand implements Callable<Integer> {
         o.println();
         summary(o, all, gpu != null);
         for (String slow : sweep.slowKernels()) {
-            o.println("warning: " + slow + " (see README, \"Speed\": -XX:PerMethodTrapLimit)");
+            o.println("warning: " + slow);
         }
 
         Map<String, Object> about = new LinkedHashMap<>();

@@ -147,7 +147,7 @@ final class Demo {
                 + "Melem/s: host arrays in and out, median of " + reps + " run" + (reps == 1 ? "" : "s")
                 + " once the loop is compiled.");
         for (String slow : slowKernels) {
-            out.println("warning: " + slow + " (see README, \"Speed\": -XX:PerMethodTrapLimit)");
+            out.println("warning: " + slow);
         }
         out.printf(Locale.ROOT, "contract: forward ≤ %s ULP, backward ≤ %s ULP + 2^-23·|dy|: %s (%.1f s)%n",
                 Catalogue.number(Ulp.FORWARD_ULPS), Catalogue.number(Ulp.BACKWARD_ULPS),

@@ -42,17 +42,23 @@ final class KernelWarmUp {
      * and out hold at least rows × cols elements.
      *
      * @return null when the loop runs compiled (or there is nothing to check), else one line
-     *         saying that it is still boxed
+     *         saying that it is still boxed, with where to read why
      */
     static String awaitCompiled(Activation f, boolean forward, float[] x, float[] dy, float[] out, int rows, int cols,
                                 double seconds) {
+        return awaitCompiled(f, forward, x, dy, out, rows, cols, seconds, BOXED_BYTES_PER_ELEMENT);
+    }
+
+    /** {@link #awaitCompiled} with another threshold, in bytes per element (tests). */
+    static String awaitCompiled(Activation f, boolean forward, float[] x, float[] dy, float[] out, int rows, int cols,
+                                double seconds, int boxedBytesPerElement) {
         if (ONE_THREAD == null || !AllocationCounter.COUNTS) {
             return null;
         }
         Runnable call = forward ? () -> ONE_THREAD.forward(f, x, 0, out, 0, rows, cols)
                 : () -> ONE_THREAD.backward(f, x, 0, dy, 0, out, 0, rows, cols);
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        long boxed = (long) BOXED_BYTES_PER_ELEMENT * rows * cols;
+        long boxed = (long) boxedBytesPerElement * rows * cols;
         long bytes;
         do {
             long before = AllocationCounter.bytes();
@@ -63,7 +69,8 @@ final class KernelWarmUp {
             return null;
         }
         return String.format(Locale.ROOT, "%s %s: the SIMD loop still allocated %d bytes per call of %d elements"
-                + " after %.0f s: C2 left its vectors boxed, so the cpu figures are of the slow path",
+                + " after %.0f s: C2 left its vectors boxed, so the cpu figures are of the slow path"
+                + " (see README, \"Speed\": -XX:PerMethodTrapLimit)",
                 f, forward ? "forward" : "backward", bytes, rows * cols, seconds);
     }
 
