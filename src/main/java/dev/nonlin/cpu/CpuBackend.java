@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The CPU backend: the SIMD kernels when the JVM has the Vector API (else the scalar reference),
@@ -313,7 +314,7 @@ public final class CpuBackend extends AbstractBackend {
         int n = rows * cols;
         Loss.Kind k = loss.kind();
         int period = loss.columnWeights() == null ? 1 : cols;
-        float[] w = weightTile(loss, period, n);
+        float[] w = weightTile(loss, period);
         int blocks = (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
         double[] partial = new double[blocks];
         forEachBlock(blocks, (long) n * cost(k), b -> {
@@ -343,7 +344,7 @@ public final class CpuBackend extends AbstractBackend {
         int n = rows * cols;
         Loss.Kind k = loss.kind();
         int period = loss.columnWeights() == null ? 1 : cols;
-        float[] w = weightTile(loss, period, n);
+        float[] w = weightTile(loss, period);
         double scale = loss.reduction() == Loss.Reduction.MEAN ? dLoss / n : dLoss;
         // each element is read, then written, at the same index: dz may be z or t; the kernel
         // calls cover at most REDUCE_BLOCK elements, the span of the weight tile
@@ -360,14 +361,19 @@ public final class CpuBackend extends AbstractBackend {
      * the loss reads {@code tile[i % period + j]} in a kernel call that starts at i, for the call's
      * j-th element (calls span at most REDUCE_BLOCK elements). {@code period} is cols for one
      * weight per column ({@code tile[c] = w[c % cols]}), 1 for one weight. Null for the other
-     * losses, which have no weight.
+     * losses, which have no weight. The last tile is kept (it is only read), so that a training
+     * loop calling with the same loss and width fills its 64 KiB once, not on every call.
      */
-    private static float[] weightTile(Loss loss, int period, int n) {
+    private float[] weightTile(Loss loss, int period) {
         if (loss.kind() != Loss.Kind.BCE_WITH_LOGITS) {
             return null;
         }
+        WeightTile last = lastWeightTile.get();
+        if (last != null && last.period() == period && last.loss().equals(loss)) {
+            return last.tile();
+        }
         float[] w = loss.columnWeights();
-        float[] tile = new float[period - 1 + Math.min(n, REDUCE_BLOCK)];
+        float[] tile = new float[period - 1 + REDUCE_BLOCK];
         if (w == null) {
             java.util.Arrays.fill(tile, loss.p0());
         } else {
@@ -375,8 +381,16 @@ public final class CpuBackend extends AbstractBackend {
                 tile[j] = w[j % period];
             }
         }
+        lastWeightTile.set(new WeightTile(loss, period, tile));
         return tile;
     }
+
+    /** A filled weight tile and what it was filled for. */
+    private record WeightTile(Loss loss, int period, float[] tile) {
+    }
+
+    /** The last weight tile handed to the kernels (read-only once published). */
+    private final AtomicReference<WeightTile> lastWeightTile = new AtomicReference<>();
 
     @Override
     protected void lossBackwardArray(Loss loss, float[] z, int zo, int[] target, int to, double dLoss,
