@@ -497,7 +497,7 @@ final class SimdKernels implements Kernels {
             return cols;
         }
         int chunk = Math.min(rows, ceChunkRows(cols));
-        return 2 * padD(chunk * cols) + 5 * padD(chunk);
+        return 2 * padD(chunk * cols) + 4 * padD(chunk);
     }
 
     /**
@@ -523,8 +523,8 @@ final class SimdKernels implements Kernels {
      *       ignored or bad target, which reads no z), added in row order.
      * </ol>
      * dz may be z: every read of a chunk's z comes before its dz is written (pass 4). tmp layout:
-     * e and the count (each padded), then per row m, r, r again (log1p's input, copied to the
-     * front), z_t and Σ(z_j − m), each padded to the lane count.
+     * e and the count (each padded), then per row m, r (the gradient's, and log1p's input once
+     * copied to the front), z_t and Σ(z_j − m), each padded to the lane count.
      */
     @Override
     public double crossEntropyRows(float[] z, int zo, int rows, int cols, int[] target, int to, int ignoreIndex,
@@ -556,8 +556,7 @@ final class SimdKernels implements Kernels {
         int pr = padD(rows);
         int co = padD(n);
         int mo = 2 * co;
-        int ro = mo + pr;
-        int lo = ro + pr;
+        int lo = mo + pr;
         int zto = lo + pr;
         int so = zto + pr;
         // 1: m and z − m
@@ -607,13 +606,12 @@ final class SimdKernels implements Kernels {
                 tmp[zto + i] = z[zi + target[to + i]];
                 tmp[so + i] = sumZm;
             }
-            tmp[ro + i] = r;
             tmp[lo + i] = r;
         }
         java.util.Arrays.fill(tmp, lo + rows, lo + pr, 0.0);
         if (dz != null) {
             crossEntropyChunkGradient(z, zo, rows, cols, target, to, ignoreIndex, eps, dz, dzo, scale, tmp,
-                    co, mo, ro, zto);
+                    co, mo, lo, zto);
         }
         // 5: log1p(r), moved to the front of tmp (e is spent)
         System.arraycopy(tmp, lo, tmp, 0, pr);
