@@ -30,7 +30,8 @@
 // Against the CPU backend (float sums without fma) results differ by rounding, within
 // k·2⁻²³·Σ|a||b|, the bound Backend.matmul documents.
 //
-// ---- Fused bias + activation, one pair per elementwise function of NONLIN_ELEMENTWISE
+// ---- Fused bias + activation, one pair per function of NONLIN_ELEMENTWISE_FIXED (all
+// elementwise functions but PReLU, whose learned α the epilogue would leave without a gradient)
 //
 //   <name>_bias_forward_f32(const float* z, const float* bias, float* y,
 //                           long long rows, long long cols, float p0, float p1)
@@ -265,7 +266,7 @@ NL_SGEMM_TILE(64x64, 64, 64, 8, 4, 4)
         nonlin::bias_backward<nonlin::F>(z, bias, dy, dz, partial, rows, cols, rowsPerChunk, p0, p1); \
     }
 
-NONLIN_ELEMENTWISE(NL_BIAS_KERNELS)
+NONLIN_ELEMENTWISE_FIXED(NL_BIAS_KERNELS)
 
 extern "C" __global__ void bias_grad_finish_f32(const double* partial, float* dbias, long long chunks,
                                                 long long cols) {

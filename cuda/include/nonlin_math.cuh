@@ -521,6 +521,13 @@ struct PRelu {
 // cuda/pointwise.cu instantiates <kernel_name>_forward_f32, _backward_f32 and, where
 // from_output is 1, _backward_from_output_f32 from this list.
 #define NONLIN_ELEMENTWISE(X)                            \
+    NONLIN_ELEMENTWISE_FIXED(X)                          \
+    X(PRELU,       prelu,       PRelu,       0)
+
+// The same list without PReLU: the functions whose parameters are fixed hyper-parameters. PReLU's
+// α is learned, and the dense layer's fused epilogue (cuda/dense.cu) gives no dα, so
+// Backend.biasActivation* rejects it and no epilogue kernel is made for it.
+#define NONLIN_ELEMENTWISE_FIXED(X)                      \
     X(SIGMOID,     sigmoid,     Sigmoid,     1)          \
     X(TANH,        tanh,        Tanh,        1)          \
     X(RELU,        relu,        Relu,        1)          \
@@ -539,8 +546,7 @@ struct PRelu {
     X(HARDSWISH,   hardswish,   Hardswish,   0)          \
     X(SOFTSIGN,    softsign,    Softsign,    0)          \
     X(LOGSIGMOID,  logsigmoid,  LogSigmoid,  0)          \
-    X(IDENTITY,    identity,    Identity,    1)          \
-    X(PRELU,       prelu,       PRelu,       0)
+    X(IDENTITY,    identity,    Identity,    1)
 
 /** Op codes: the ordinals of dev.nonlin.Activation.Kind. The row-wise ones come last. */
 enum class Op : int {

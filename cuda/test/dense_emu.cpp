@@ -210,7 +210,7 @@ struct BiasEntry {
 };
 
 #define NL_BIAS_ENTRY(OP, name, F, fo) {nonlin::Op::OP, #name, name##_bias_forward_f32, name##_bias_backward_f32},
-const BiasEntry BIAS[] = {NONLIN_ELEMENTWISE(NL_BIAS_ENTRY)};
+const BiasEntry BIAS[] = {NONLIN_ELEMENTWISE_FIXED(NL_BIAS_ENTRY)};
 #undef NL_BIAS_ENTRY
 
 int bias(int op, float p0, float p1, long long rows, long long cols, long long rows_per_chunk, const char* in,

@@ -5,7 +5,6 @@ import dev.nonlin.Backend;
 import dev.nonlin.NonlinException;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUfunction;
 import jcuda.driver.JCudaDriver;
 
 import java.lang.System.Logger.Level;
@@ -84,21 +83,16 @@ public final class CudaAccuracy {
     private static Result run(CudaBackend b, Activation f, long start, long count, long seed, LongConsumer progress) {
         CudaDevice dev = b.dev;
         dev.makeCurrent();
-        CUfunction inputs;
-        CUfunction dys;
-        CUfunction forwardCheck;
-        CUfunction backwardCheck;
         try {
-            inputs = dev.lazyFunction(MODULE, "accuracy_inputs_f32");
-            dys = dev.lazyFunction(MODULE, "accuracy_dy_f32");
-            forwardCheck = dev.lazyFunction(MODULE, "accuracy_forward_f32");
-            backwardCheck = dev.lazyFunction(MODULE, "accuracy_backward_f32");
+            for (String kernel : KERNELS) {
+                dev.function(MODULE, kernel);
+            }
         } catch (IllegalStateException e) {
             throw new NonlinException("the accuracy kernels are unavailable: " + e.getMessage());
         }
         long chunk = chunkFor(b, count);
-        int grid = (int) Math.max(1, Math.min((chunk + THREADS - 1) / THREADS, (long) dev.smCount * 8));
-        int op = f.kind().ordinal();
+        int grid = checkGrid(dev.smCount, chunk);
+        int sms = dev.smCount;
         List<CUdeviceptr> owned = new ArrayList<>();
         try {
             CUdeviceptr x = alloc(owned, chunk * Float.BYTES);
@@ -113,20 +107,13 @@ public final class CudaAccuracy {
             for (long off = 0; off < count; off += chunk) {
                 long s = start + off;
                 long n = Math.min(chunk, count - off);
-                launch(inputs, "accuracy_inputs_f32", b.blocksFor(n), Pointer.to(Pointer.to(x),
-                        Pointer.to(new long[] {s}), Pointer.to(new long[] {n})));
-                Launches.forward(b, f, x, y, 1, n, null);
-                fwd.merge(check(forwardCheck, "accuracy_forward_f32", grid, err, index, Pointer.to(
-                        Pointer.to(y), Pointer.to(new long[] {s}), Pointer.to(new long[] {n}),
-                        Pointer.to(new int[] {op}), Pointer.to(new float[] {f.p0()}),
-                        Pointer.to(new float[] {f.p1()}), Pointer.to(err), Pointer.to(index))));
+                b.run(inputs(sms, x, s, n), Launches.forward(sms, f, x, y, 1, n));
+                fwd.merge(check(b, forwardCheck(grid, f, y, s, n, err, index), err, index));
                 Cuda.call("cuMemsetD32 dy = 1", () -> JCudaDriver.cuMemsetD32(dy, Float.floatToRawIntBits(1f), n));
-                Launches.backward(b, f, x, dy, dx, 1, n, null);
-                unit.merge(backward(backwardCheck, grid, dx, dy, s, n, op, f, err, index));
-                launch(dys, "accuracy_dy_f32", b.blocksFor(n), Pointer.to(Pointer.to(dy),
-                        Pointer.to(new long[] {s}), Pointer.to(new long[] {n}), Pointer.to(new long[] {seed})));
-                Launches.backward(b, f, x, dy, dx, 1, n, null);
-                random.merge(backward(backwardCheck, grid, dx, dy, s, n, op, f, err, index));
+                b.run(Launches.backward(sms, f, x, dy, dx, 1, n));
+                unit.merge(check(b, backwardCheck(grid, f, dx, dy, s, n, err, index), err, index));
+                b.run(randomDy(sms, dy, s, n, seed), Launches.backward(sms, f, x, dy, dx, 1, n));
+                random.merge(check(b, backwardCheck(grid, f, dx, dy, s, n, err, index), err, index));
                 if (progress != null) {
                     progress.accept(off + n);
                 }
@@ -143,13 +130,41 @@ public final class CudaAccuracy {
         }
     }
 
-    /** The per-block check of dx against dy·f'(x). */
-    private static Best backward(CUfunction kernel, int grid, CUdeviceptr dx, CUdeviceptr dy, long s,
-                                 long n, int op, Activation f, CUdeviceptr err, CUdeviceptr index) {
-        return check(kernel, "accuracy_backward_f32", grid, err, index, Pointer.to(
-                Pointer.to(dx), Pointer.to(dy), Pointer.to(new long[] {s}), Pointer.to(new long[] {n}),
-                Pointer.to(new int[] {op}), Pointer.to(new float[] {f.p0()}), Pointer.to(new float[] {f.p1()}),
-                Pointer.to(err), Pointer.to(index)));
+    // ------------------------------------------------------------------ the launches (LaunchesPtxTest checks them)
+
+    /** The tool module's kernels. */
+    static final List<String> KERNELS = List.of("accuracy_inputs_f32", "accuracy_dy_f32", "accuracy_forward_f32",
+            "accuracy_backward_f32");
+
+    /** Blocks of the check kernels for a chunk: one result pair per block. */
+    static int checkGrid(int smCount, long chunk) {
+        return (int) Math.max(1, Math.min((chunk + THREADS - 1) / THREADS, (long) smCount * 8));
+    }
+
+    /** x = the bit patterns [s, s + n). */
+    static Launch inputs(int smCount, CUdeviceptr x, long s, long n) {
+        return new Launch(MODULE, "accuracy_inputs_f32", CudaBackend.blocksFor(n, smCount), THREADS,
+                new KernelArgs().ptr(x).i64(s).i64(n));
+    }
+
+    /** dy = the random dy of patterns [s, s + n) (Accuracy.randomDy's twin). */
+    static Launch randomDy(int smCount, CUdeviceptr dy, long s, long n, long seed) {
+        return new Launch(MODULE, "accuracy_dy_f32", CudaBackend.blocksFor(n, smCount), THREADS,
+                new KernelArgs().ptr(dy).i64(s).i64(n).i64(seed));
+    }
+
+    /** Per block: the worst ULP error of y = f(x) and its index, into err[block] and index[block]. */
+    static Launch forwardCheck(int grid, Activation f, CUdeviceptr y, long s, long n, CUdeviceptr err,
+                               CUdeviceptr index) {
+        return new Launch(MODULE, "accuracy_forward_f32", grid, THREADS, new KernelArgs().ptr(y).i64(s).i64(n)
+                .i32(f.kind().ordinal()).f32(f.p0()).f32(f.p1()).ptr(err).ptr(index));
+    }
+
+    /** Per block: the worst error of dx against dy·f'(x) beyond the slack, and its index. */
+    static Launch backwardCheck(int grid, Activation f, CUdeviceptr dx, CUdeviceptr dy, long s, long n,
+                                CUdeviceptr err, CUdeviceptr index) {
+        return new Launch(MODULE, "accuracy_backward_f32", grid, THREADS, new KernelArgs().ptr(dx).ptr(dy).i64(s)
+                .i64(n).i32(f.kind().ordinal()).f32(f.p0()).f32(f.p1()).ptr(err).ptr(index));
     }
 
     /**
@@ -157,10 +172,11 @@ public final class CudaAccuracy {
      * (all bits set), so a block that wrote nothing, say after a launch with a bad block size,
      * fails here instead of passing as "no error".
      */
-    private static Best check(CUfunction kernel, String name, int grid, CUdeviceptr err,
-                              CUdeviceptr index, Pointer params) {
+    private static Best check(CudaBackend b, Launch l, CUdeviceptr err, CUdeviceptr index) {
+        String name = l.kernel();
+        int grid = l.grid();
         Cuda.call("cuMemsetD32 " + name + " err", () -> JCudaDriver.cuMemsetD32(err, 0xFFFFFFFF, 2L * grid));
-        launch(kernel, name, grid, params);
+        b.run(l);
         double[] e = new double[grid];
         long[] i = new long[grid];
         // Synchronous copies on the legacy stream: they wait for the kernel. A few KiB, so a heap
@@ -180,11 +196,6 @@ public final class CudaAccuracy {
             throw new IllegalStateException(name + " checked no element (op code not elementwise?)");
         }
         return best;
-    }
-
-    private static void launch(CUfunction kernel, String name, int blocks, Pointer params) {
-        Cuda.call("cuLaunchKernel " + name, () -> JCudaDriver.cuLaunchKernel(kernel, blocks, 1, 1, THREADS, 1, 1,
-                0, null, params, null));
     }
 
     /** The chunk: at most MAX_CHUNK patterns, and the four buffers in at most half the free memory. */

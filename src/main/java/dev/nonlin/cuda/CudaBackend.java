@@ -21,6 +21,7 @@ import jcuda.driver.JCudaDriver;
 import java.lang.System.Logger.Level;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -298,7 +299,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void forwardTensor(Activation f, Tensor x, Tensor y) {
         guard("forward " + f, () -> {
             dev.makeCurrent();
-            Launches.forward(this, f, ptr(x), ptr(y), x.rows(), x.cols(), null);
+            run(Launches.forward(dev.smCount, f, ptr(x), ptr(y), x.rows(), x.cols()));
         });
     }
 
@@ -306,7 +307,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void backwardTensor(Activation f, Tensor x, Tensor dy, Tensor dx) {
         guard("backward " + f, () -> {
             dev.makeCurrent();
-            Launches.backward(this, f, ptr(x), ptr(dy), ptr(dx), x.rows(), x.cols(), null);
+            run(Launches.backward(dev.smCount, f, ptr(x), ptr(dy), ptr(dx), x.rows(), x.cols()));
         });
     }
 
@@ -314,7 +315,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void backwardFromOutputTensor(Activation f, Tensor y, Tensor dy, Tensor dx) {
         guard("backwardFromOutput " + f, () -> {
             dev.makeCurrent();
-            Launches.backwardFromOutput(this, f, ptr(y), ptr(dy), ptr(dx), y.rows(), y.cols(), null);
+            run(Launches.backwardFromOutput(dev.smCount, f, ptr(y), ptr(dy), ptr(dx), y.rows(), y.cols()));
         });
     }
 
@@ -322,7 +323,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void preluForwardTensor(Tensor x, Tensor alpha, Tensor y) {
         guard("prelu forward", () -> {
             dev.makeCurrent();
-            Launches.preluForward(this, ptr(x), ptr(alpha), alpha.size(), ptr(y), x.rows(), x.cols(), null);
+            run(RowLaunches.preluForward(dev.smCount, ptr(x), ptr(alpha), alpha.size(), ptr(y), x.rows(), x.cols()));
         });
     }
 
@@ -330,8 +331,11 @@ public final class CudaBackend extends AbstractBackend {
     protected void preluBackwardTensor(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
         guard("prelu backward", () -> {
             dev.makeCurrent();
-            Launches.preluBackward(this, ptr(x), ptr(alpha), alpha.size(), ptr(dy), ptr(dx), ptr(dAlpha),
-                    x.rows(), x.cols(), null);
+            try (DeviceScratch.Lease partial = scratch.lease(
+                    RowLaunches.preluPartials(x.rows(), x.cols(), alpha.size()) * Double.BYTES)) {
+                run(RowLaunches.preluBackward(dev.smCount, ptr(x), ptr(alpha), alpha.size(), ptr(dy), ptr(dx),
+                        ptr(dAlpha), partial.at(0), x.rows(), x.cols()));
+            }
         });
     }
 
@@ -504,7 +508,7 @@ public final class CudaBackend extends AbstractBackend {
         }
         try {
             stream(f, x, xo, null, 0, y, yo, rows, cols,
-                    (s, in0, in1, out, r, c) -> Launches.forward(this, f, in0, out, r, c, s));
+                    (in0, in1, out, r, c) -> Launches.forward(dev.smCount, f, in0, out, r, c));
         } catch (CudaError e) {
             fallBack("forward " + f, e);
             cpu.forward(f, x, xo, y, yo, rows, cols);
@@ -520,7 +524,7 @@ public final class CudaBackend extends AbstractBackend {
         }
         try {
             stream(f, x, xo, dy, dyo, dx, dxo, rows, cols,
-                    (s, in0, in1, out, r, c) -> Launches.backward(this, f, in0, in1, out, r, c, s));
+                    (in0, in1, out, r, c) -> Launches.backward(dev.smCount, f, in0, in1, out, r, c));
         } catch (CudaError e) {
             fallBack("backward " + f, e);
             cpu.backward(f, x, xo, dy, dyo, dx, dxo, rows, cols);
@@ -536,7 +540,7 @@ public final class CudaBackend extends AbstractBackend {
         }
         try {
             stream(f, y, yo, dy, dyo, dx, dxo, rows, cols,
-                    (s, in0, in1, out, r, c) -> Launches.backwardFromOutput(this, f, in0, in1, out, r, c, s));
+                    (in0, in1, out, r, c) -> Launches.backwardFromOutput(dev.smCount, f, in0, in1, out, r, c));
         } catch (CudaError e) {
             fallBack("backwardFromOutput " + f, e);
             cpu.backwardFromOutput(f, y, yo, dy, dyo, dx, dxo, rows, cols);
@@ -586,10 +590,10 @@ public final class CudaBackend extends AbstractBackend {
         }
     }
 
-    /** A kernel launch over one chunk, on a given stream. */
+    /** The kernel launch for one chunk (in1 is unused by forward). */
     @FunctionalInterface
     interface ChunkOp {
-        void launch(CUstream s, CUdeviceptr in0, CUdeviceptr in1, CUdeviceptr out, long rows, long cols);
+        Launch launch(CUdeviceptr in0, CUdeviceptr in1, CUdeviceptr out, long rows, long cols);
     }
 
     /**
@@ -626,7 +630,7 @@ public final class CudaBackend extends AbstractBackend {
                 }
                 long r = rowWise ? len / cols : 1;
                 long c = rowWise ? cols : len;
-                op.launch(stream, st.dev[s][0], st.dev[s][1], st.dev[s][2], r, c);
+                run(op.launch(st.dev[s][0], st.dev[s][1], st.dev[s][2], r, c), stream);
                 Cuda.call("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(st.hostPtr[s][2], st.dev[s][2], bytes, stream));
                 pendingOff[s] = off;
                 pendingLen[s] = len;
@@ -795,18 +799,27 @@ public final class CudaBackend extends AbstractBackend {
         return (int) Math.max(1, Math.min(want, cap));
     }
 
-    /** Enqueues a described launch (DenseLaunches) on the tensor stream; the dense module loads on first use. */
-    void run(DenseLaunches.Launch l) {
-        CUfunction fn = dev.lazyFunction("dense", l.kernel());
+    /**
+     * Enqueues a described launch on stream {@code s} (null: the legacy default stream, in order
+     * with the other tensor operations); a lazy module loads on first use. Nothing waits for the GPU.
+     */
+    void run(Launch l, CUstream s) {
+        CUfunction fn = dev.function(l.module(), l.kernel());
         Pointer params = l.args().pointer();
         Cuda.call("cuLaunchKernel " + l.kernel(), () -> JCudaDriver.cuLaunchKernel(fn, l.grid(), 1, 1, l.threads(), 1, 1,
-                0, null, params, null));
+                0, s, params, null));
     }
 
-    void launch(String kernel, int blocks, int threads, int sharedBytes, CUstream s, Pointer params) {
-        CUfunction fn = dev.function(kernel);
-        Cuda.call("cuLaunchKernel " + kernel, () -> JCudaDriver.cuLaunchKernel(fn, blocks, 1, 1, threads, 1, 1,
-                sharedBytes, s, params, null));
+    /** Enqueues launches, in order, on the tensor stream. */
+    void run(Launch... launches) {
+        run(List.of(launches));
+    }
+
+    /** Enqueues launches, in order, on the tensor stream. */
+    void run(List<Launch> launches) {
+        for (Launch l : launches) {
+            run(l, null);
+        }
     }
 
     // ------------------------------------------------------------------ dense layers and training
@@ -892,7 +905,7 @@ public final class CudaBackend extends AbstractBackend {
         guard("biasActivationBackward " + f, () -> {
             try (DeviceScratch.Lease partial = scratch.lease(
                     DenseLaunches.biasPartials(z.rows(), z.cols()) * Double.BYTES)) {
-                for (DenseLaunches.Launch l : DenseLaunches.biasBackward(dev.smCount, f, ptr(z), ptr(bias), ptr(dy),
+                for (Launch l : DenseLaunches.biasBackward(dev.smCount, f, ptr(z), ptr(bias), ptr(dy),
                         ptr(dz), ptr(dBias), partial.at(0), z.rows(), z.cols())) {
                     run(l);
                 }

@@ -192,52 +192,36 @@ final class CudaDevice {
     }
 
     /**
-     * A kernel of a lazy module ({@link #LAZY_MODULES}), loading the module on first use; the
-     * caller has made the context current.
+     * A kernel of a module, looked up once. A lazy module ({@link #LAZY_MODULES}) is loaded on
+     * first use; the caller has made the context current.
      *
-     * @throws IllegalStateException when the module is not in the jar or does not load here
+     * @throws IllegalArgumentException when {@code module} is none of ours
+     * @throws IllegalStateException    when a lazy module is not in the jar or does not load here
+     * @throws CudaError                when the module has no such kernel
      */
-    CUfunction lazyFunction(String module, String kernel) {
-        if (!LAZY_MODULES.contains(module)) {
-            throw new IllegalArgumentException("not a lazy module: " + module);
-        }
-        CUfunction f = functions.get(kernel);
+    CUfunction function(String module, String kernel) {
+        String key = module + "/" + kernel;
+        CUfunction f = functions.get(key);
         if (f != null) {
             return f;
         }
         CUmodule m;
-        synchronized (this) {
-            if (!lazyModules.containsKey(module)) {
-                load(module, lazyModules);
+        if (MODULES.contains(module)) {
+            m = modules.get(module);
+        } else if (LAZY_MODULES.contains(module)) {
+            synchronized (this) {
+                if (!lazyModules.containsKey(module)) {
+                    load(module, lazyModules);
+                }
+                m = lazyModules.get(module);
             }
-            m = lazyModules.get(module);
+        } else {
+            throw new IllegalArgumentException("no PTX module " + module + " (kernel " + kernel + ")");
         }
         CUfunction g = new CUfunction();
-        Cuda.call("cuModuleGetFunction " + kernel, () -> JCudaDriver.cuModuleGetFunction(g, m, kernel));
-        functions.put(kernel, g);
+        Cuda.call("cuModuleGetFunction " + module + "/" + kernel, () -> JCudaDriver.cuModuleGetFunction(g, m, kernel));
+        functions.put(key, g);
         return g;
-    }
-
-    /** A kernel by name, looked up once in whichever module defines it. */
-    CUfunction function(String kernel) {
-        CUfunction f = functions.get(kernel);
-        if (f != null) {
-            return f;
-        }
-        for (CUmodule m : modules.values()) {
-            CUfunction g = new CUfunction();
-            int r;
-            try {
-                r = JCudaDriver.cuModuleGetFunction(g, m, kernel);
-            } catch (jcuda.CudaException e) {
-                continue;   // CUDA_ERROR_NOT_FOUND in this module
-            }
-            if (r == jcuda.driver.CUresult.CUDA_SUCCESS) {
-                functions.put(kernel, g);
-                return g;
-            }
-        }
-        throw new CudaError("cuModuleGetFunction " + kernel, "CUDA_ERROR_NOT_FOUND", false, null);
     }
 
     static String versionString(int v) {

@@ -3,10 +3,8 @@ package dev.nonlin.cuda;
 import dev.nonlin.Activation;
 import dev.nonlin.Optimizer;
 import dev.nonlin.Transpose;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -23,6 +21,8 @@ final class DenseLaunches {
     private DenseLaunches() {
     }
 
+    /** The PTX module (built from {@code cuda/dense.cu}; loaded on first use). */
+    static final String MODULE = "dense";
     /** Threads per SGEMM block: the kernels' launch rule. */
     static final int GEMM_THREADS = 256;
     /** The two SGEMM tiles (dense.cu): square, this many rows and columns of C per block. */
@@ -34,8 +34,6 @@ final class DenseLaunches {
      * to fill a GPU at batch sizes of a few hundred, for partials of 1/16 of dz's size.
      */
     static final long BIAS_ROWS_PER_CHUNK = 32;
-
-    private static final CUdeviceptr NULL = new CUdeviceptr();
 
     /**
      * The tile for an m × n product: 128 × 128 when that still gives every SM a tile, else
@@ -61,21 +59,21 @@ final class DenseLaunches {
                         CUdeviceptr b, float beta, CUdeviceptr c) {
         int tile = tile(m, n, smCount);
         int grid = (int) Math.min(tiles(m, n, tile), Integer.MAX_VALUE);
-        return new Launch(gemmKernel(tile, ta, tb), grid, GEMM_THREADS,
-                new Args().ptr(a).ptr(b).ptr(c).i64(m).i64(n).i64(k).f32(alpha).f32(beta));
+        return new Launch(MODULE, gemmKernel(tile, ta, tb), grid, GEMM_THREADS,
+                new KernelArgs().ptr(a).ptr(b).ptr(c).i64(m).i64(n).i64(k).f32(alpha).f32(beta));
     }
 
     /** c = beta·c over n elements (beta = 0 writes zeros without reading c). */
     static Launch scale(int smCount, CUdeviceptr c, long n, float beta) {
-        return new Launch("scale_f32", CudaBackend.blocksFor(n, smCount), CudaBackend.THREADS,
-                new Args().ptr(c).i64(n).f32(beta));
+        return new Launch(MODULE, "scale_f32", CudaBackend.blocksFor(n, smCount), CudaBackend.THREADS,
+                new KernelArgs().ptr(c).i64(n).f32(beta));
     }
 
     /** y = f(z + bias), bias per column. */
     static Launch biasForward(int smCount, Activation f, CUdeviceptr z, CUdeviceptr bias, CUdeviceptr y, long rows,
                               long cols) {
-        return new Launch(f.kind().kernelName() + "_bias_forward_f32", CudaBackend.blocksFor(rows * cols, smCount),
-                CudaBackend.THREADS, new Args().ptr(z).ptr(bias).ptr(y).i64(rows).i64(cols).f32(f.p0()).f32(f.p1()));
+        return new Launch(MODULE, f.kind().kernelName() + "_bias_forward_f32", CudaBackend.blocksFor(rows * cols, smCount),
+                CudaBackend.THREADS, new KernelArgs().ptr(z).ptr(bias).ptr(y).i64(rows).i64(cols).f32(f.p0()).f32(f.p1()));
     }
 
     /** Doubles of scratch that {@link #biasBackward} needs. */
@@ -95,11 +93,11 @@ final class DenseLaunches {
                                      CUdeviceptr dz, CUdeviceptr dBias, CUdeviceptr partial, long rows, long cols) {
         long chunks = chunks(rows);
         return List.of(
-                new Launch(f.kind().kernelName() + "_bias_backward_f32", CudaBackend.blocksFor(chunks * cols, smCount),
-                        CudaBackend.THREADS, new Args().ptr(z).ptr(bias).ptr(dy).ptr(dz).ptr(partial).i64(rows).i64(cols)
+                new Launch(MODULE, f.kind().kernelName() + "_bias_backward_f32", CudaBackend.blocksFor(chunks * cols, smCount),
+                        CudaBackend.THREADS, new KernelArgs().ptr(z).ptr(bias).ptr(dy).ptr(dz).ptr(partial).i64(rows).i64(cols)
                         .i64(BIAS_ROWS_PER_CHUNK).f32(f.p0()).f32(f.p1())),
-                new Launch("bias_grad_finish_f32", CudaBackend.blocksFor(cols, smCount), CudaBackend.THREADS,
-                        new Args().ptr(partial).ptr(dBias).i64(chunks).i64(cols)));
+                new Launch(MODULE, "bias_grad_finish_f32", CudaBackend.blocksFor(cols, smCount), CudaBackend.THREADS,
+                        new KernelArgs().ptr(partial).ptr(dBias).i64(chunks).i64(cols)));
     }
 
     /** One optimizer step over n elements; m and v are null where the rule keeps no such state. */
@@ -109,66 +107,18 @@ final class DenseLaunches {
         return switch (rule.kind()) {
             case SGD -> {
                 Optimizer.Sgd s = (Optimizer.Sgd) rule;
-                yield new Launch("sgd_step_f32", grid, CudaBackend.THREADS, new Args().ptr(w).ptr(g)
-                        .ptr(m == null ? NULL : m).i64(n).f32(s.lr()).f32(s.momentum()).f32(s.weightDecay()));
+                yield new Launch(MODULE, "sgd_step_f32", grid, CudaBackend.THREADS, new KernelArgs().ptr(w).ptr(g)
+                        .ptr(m).i64(n).f32(s.lr()).f32(s.momentum()).f32(s.weightDecay()));
             }
             case ADAM -> {
                 Optimizer.Adam a = (Optimizer.Adam) rule;
                 // the bias corrections in double, rounded once, as OptimizerMath computes them
                 float c1 = (float) (1.0 - Math.pow(a.beta1(), step));
                 float c2 = (float) (1.0 - Math.pow(a.beta2(), step));
-                yield new Launch("adam_step_f32", grid, CudaBackend.THREADS, new Args().ptr(w).ptr(g).ptr(m).ptr(v)
+                yield new Launch(MODULE, "adam_step_f32", grid, CudaBackend.THREADS, new KernelArgs().ptr(w).ptr(g).ptr(m).ptr(v)
                         .i64(n).f32(a.lr()).f32(a.beta1()).f32(a.beta2()).f32(a.eps()).f32(a.weightDecay()).f32(c1)
                         .f32(c2));
             }
         };
-    }
-
-    /** One kernel launch on the tensor stream: what {@link CudaBackend#run} gets. */
-    record Launch(String kernel, int grid, int threads, Args args) {
-    }
-
-    /**
-     * A kernel's parameter block, built in the order of the C prototype, with the PTX type of
-     * each parameter kept beside it ({@code u64} for pointers and {@code long long}, {@code f32}
-     * for float), so that a test can hold it against the {@code .entry} in dense.ptx without a GPU.
-     */
-    static final class Args {
-        private final List<Pointer> values = new ArrayList<>();
-        private final List<String> types = new ArrayList<>();
-        private final List<Long> longs = new ArrayList<>();
-
-        Args ptr(CUdeviceptr p) {
-            return add(Pointer.to(p), "u64");
-        }
-
-        Args i64(long v) {
-            longs.add(v);
-            return add(Pointer.to(new long[] {v}), "u64");
-        }
-
-        Args f32(float v) {
-            return add(Pointer.to(new float[] {v}), "f32");
-        }
-
-        private Args add(Pointer p, String type) {
-            values.add(p);
-            types.add(type);
-            return this;
-        }
-
-        Pointer pointer() {
-            return Pointer.to(values.toArray(new Pointer[0]));
-        }
-
-        /** The parameter types, e.g. [u64, u64, u64, f32]. */
-        List<String> types() {
-            return List.copyOf(types);
-        }
-
-        /** The {@code long long} parameters, in order (sizes and chunking, for tests). */
-        List<Long> longs() {
-            return List.copyOf(longs);
-        }
     }
 }

@@ -2,67 +2,55 @@ package dev.nonlin.cuda;
 
 import dev.nonlin.Activation;
 import dev.nonlin.Activation.Kind;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUstream;
 
 /**
- * Kernel launches. Kernel names derive from the catalogue ({@code <kind>_forward_f32}, ...), so
- * there is no string table to keep in step with {@code cuda/}. Parameter blocks must match the C
- * prototypes exactly ({@code long long n} is a {@code long[]}), or the launch reads garbage.
+ * Launches of the elementwise kernels ({@code cuda/pointwise.cu}); row-wise functions go to
+ * {@link RowLaunches}. Kernel names derive from the catalogue ({@code <kind>_forward_f32}, ...),
+ * so there is no string table to keep in step with {@code cuda/}. Every launch is described by a
+ * plain function of its arguments and the device's SM count (see {@link Launch}); the kernels'
+ * prototypes are forward {@code (x, y, long long n, p0, p1)} and backward
+ * {@code (x or y, dy, dx, long long n, p0, p1)}.
  */
 final class Launches {
     private Launches() {
     }
 
-    // --- elementwise: forward (x, y, n, p0, p1); backward (x, dy, dx, n, p0, p1)
+    /** The PTX module (built from {@code cuda/pointwise.cu}). */
+    static final String MODULE = "pointwise";
 
-    static void forward(CudaBackend b, Activation f, CUdeviceptr x, CUdeviceptr y, long rows, long cols, CUstream s) {
+    static Launch forward(int smCount, Activation f, CUdeviceptr x, CUdeviceptr y, long rows, long cols) {
         Kind k = f.kind();
         if (k.rowWise()) {
-            RowLaunches.forward(b, k, x, y, rows, cols, s);
-            return;
+            return RowLaunches.forward(smCount, k, x, y, rows, cols);
         }
         long n = rows * cols;
-        Pointer params = Pointer.to(Pointer.to(x), Pointer.to(y), Pointer.to(new long[] {n}),
-                Pointer.to(new float[] {f.p0()}), Pointer.to(new float[] {f.p1()}));
-        b.launch(k.kernelName() + "_forward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, s, params);
+        return new Launch(MODULE, k.kernelName() + "_forward_f32", CudaBackend.blocksFor(n, smCount),
+                CudaBackend.THREADS, new KernelArgs().ptr(x).ptr(y).i64(n).f32(f.p0()).f32(f.p1()));
     }
 
-    static void backward(CudaBackend b, Activation f, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dx,
-                         long rows, long cols, CUstream s) {
+    static Launch backward(int smCount, Activation f, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dx, long rows,
+                           long cols) {
         Kind k = f.kind();
         if (k.rowWise()) {
-            RowLaunches.backward(b, k, x, dy, dx, rows, cols, s);
-            return;
+            return RowLaunches.backward(smCount, k, x, dy, dx, rows, cols);
         }
-        elementwiseBackward(b, f, k.kernelName() + "_backward_f32", x, dy, dx, rows * cols, s);
+        return elementwiseBackward(smCount, f, k.kernelName() + "_backward_f32", x, dy, dx, rows * cols);
     }
 
-    static void backwardFromOutput(CudaBackend b, Activation f, CUdeviceptr y, CUdeviceptr dy, CUdeviceptr dx,
-                                   long rows, long cols, CUstream s) {
+    /** dx from the output y; only for functions whose {@link Activation#backwardFromOutput()} holds. */
+    static Launch backwardFromOutput(int smCount, Activation f, CUdeviceptr y, CUdeviceptr dy, CUdeviceptr dx,
+                                     long rows, long cols) {
         Kind k = f.kind();
         if (k.rowWise()) {
-            RowLaunches.backwardFromOutput(b, k, y, dy, dx, rows, cols, s);
-            return;
+            return RowLaunches.backwardFromOutput(smCount, k, y, dy, dx, rows, cols);
         }
-        elementwiseBackward(b, f, k.kernelName() + "_backward_from_output_f32", y, dy, dx, rows * cols, s);
+        return elementwiseBackward(smCount, f, k.kernelName() + "_backward_from_output_f32", y, dy, dx, rows * cols);
     }
 
-    private static void elementwiseBackward(CudaBackend b, Activation f, String kernel, CUdeviceptr in,
-                                            CUdeviceptr dy, CUdeviceptr dx, long n, CUstream s) {
-        Pointer params = Pointer.to(Pointer.to(in), Pointer.to(dy), Pointer.to(dx), Pointer.to(new long[] {n}),
-                Pointer.to(new float[] {f.p0()}), Pointer.to(new float[] {f.p1()}));
-        b.launch(kernel, b.blocksFor(n), CudaBackend.THREADS, 0, s, params);
-    }
-
-    static void preluForward(CudaBackend b, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr y,
-                             long rows, long cols, CUstream s) {
-        RowLaunches.preluForward(b, x, alpha, nAlpha, y, rows, cols, s);
-    }
-
-    static void preluBackward(CudaBackend b, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr dy,
-                              CUdeviceptr dx, CUdeviceptr dAlpha, long rows, long cols, CUstream s) {
-        RowLaunches.preluBackward(b, x, alpha, nAlpha, dy, dx, dAlpha, rows, cols, s);
+    private static Launch elementwiseBackward(int smCount, Activation f, String kernel, CUdeviceptr in,
+                                              CUdeviceptr dy, CUdeviceptr dx, long n) {
+        return new Launch(MODULE, kernel, CudaBackend.blocksFor(n, smCount), CudaBackend.THREADS,
+                new KernelArgs().ptr(in).ptr(dy).ptr(dx).i64(n).f32(f.p0()).f32(f.p1()));
     }
 }

@@ -5,6 +5,8 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
 
+import java.util.List;
+
 /**
  * Launches of {@code cuda/losses.cu}. Everything runs on the legacy default stream, in order with
  * the tensor operations, and nothing here waits for the GPU: the loss stays in device memory
@@ -16,19 +18,19 @@ final class LossLaunches {
     private LossLaunches() {
     }
 
+    /** The PTX module (built from {@code cuda/losses.cu}). */
+    static final String MODULE = "losses";
     /** Elements (or rows, or partials) per reduction chunk. */
     static final long CHUNK = 65536;
     /** Block size of the reduction kernels: a power of two. */
     static final int THREADS = 256;
 
-    private static final CUdeviceptr NULL = new CUdeviceptr();
-
-    private static long chunks(long n) {
+    static long chunks(long n) {
         return (n + CHUNK - 1) / CHUNK;
     }
 
-    private static int grid(CudaBackend b, long chunks) {
-        return (int) Math.max(1, Math.min(chunks, (long) b.dev.smCount * 8));
+    private static int grid(int smCount, long chunks) {
+        return (int) Math.max(1, Math.min(chunks, (long) smCount * 8));
     }
 
     /** L of an elementwise loss into {@code loss} (one float) and, when not null, {@code loss64} (one double). */
@@ -40,12 +42,8 @@ final class LossLaunches {
         try (DeviceScratch.Lease scratch = b.scratch().lease(weightsAt + weightBytes(w))) {
             CUdeviceptr partial = scratch.at(0);
             CUdeviceptr weights = upload(w, scratch, weightsAt);
-            b.launch(l.kind().kernelName() + "_loss_partial_f32", grid(b, chunks), THREADS, 0, null,
-                    Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(partial), Pointer.to(new long[] {n}),
-                            Pointer.to(new long[] {CHUNK}), Pointer.to(new float[] {l.p0()}), Pointer.to(weights),
-                            Pointer.to(new long[] {cols})));
-            double divisor = l.reduction() == Loss.Reduction.MEAN ? n : 1.0;
-            finish(b, partial, chunks, NULL, divisor, loss, loss64);
+            b.run(partialSums(b.dev.smCount, l, z, t, partial, n, cols, weights),
+                    finish(partial, chunks, null, l.reduction() == Loss.Reduction.MEAN ? n : 1.0, loss, loss64));
         }
     }
 
@@ -56,10 +54,7 @@ final class LossLaunches {
         float[] w = l.columnWeights();
         try (DeviceScratch.Lease scratch = w == null ? null : b.scratch().lease(weightBytes(w))) {
             CUdeviceptr weights = upload(w, scratch, 0);
-            b.launch(l.kind().kernelName() + "_loss_backward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, null,
-                    Pointer.to(Pointer.to(z), Pointer.to(t), Pointer.to(dz), Pointer.to(new long[] {n}),
-                            Pointer.to(new float[] {l.p0()}), Pointer.to(new double[] {scale}), Pointer.to(weights),
-                            Pointer.to(new long[] {cols})));
+            b.run(backward(b.dev.smCount, l, z, t, dz, n, scale, weights, cols));
         }
     }
 
@@ -69,14 +64,14 @@ final class LossLaunches {
 
     /**
      * Copies the per-column weights into the leased scratch at {@code byteOffset} and returns
-     * their device pointer, or the null pointer when there are none. The copy is asynchronous on
+     * their device pointer, or null when there are none. The copy is asynchronous on
      * the tensor stream, so it lands after the kernels already queued there (earlier users of the
      * scratch) and before the loss kernel; from pageable memory the driver stages the few bytes
      * at once, so {@code w} may be dropped on return and nothing waits for the GPU.
      */
     private static CUdeviceptr upload(float[] w, DeviceScratch.Lease scratch, long byteOffset) {
         if (w == null) {
-            return NULL;
+            return null;
         }
         CUdeviceptr d = scratch.at(byteOffset);
         Cuda.call("cuMemcpyHtoDAsync (pos_weight, " + w.length + " floats)",
@@ -95,12 +90,14 @@ final class LossLaunches {
         try (DeviceScratch.Lease scratch = b.scratch().lease(countAt + (chunks + 1) * Double.BYTES)) {
             CUdeviceptr rowLoss = scratch.at(0);
             CUdeviceptr partial = scratch.at(partialAt);
-            rows(b, l, z, target, rows, cols, rowLoss, NULL, 0.0, NULL);
-            b.launch("f64_sum_partial", grid(b, chunks), THREADS, 0, null,
-                    Pointer.to(Pointer.to(rowLoss), Pointer.to(partial), Pointer.to(new long[] {rows}),
-                            Pointer.to(new long[] {CHUNK})));
-            CUdeviceptr divisor = mean ? count(b, l, target, rows, scratch.at(countAt)) : NULL;
-            finish(b, partial, chunks, divisor, 1.0, loss, loss64);
+            b.run(crossEntropyRows(b.dev.smCount, l, z, target, rows, cols, rowLoss, null, 0.0, null),
+                    sumPartial(b.dev.smCount, rowLoss, partial, rows));
+            CUdeviceptr divisor = null;
+            if (mean) {
+                divisor = countTotal(scratch.at(countAt), rows);
+                b.run(count(b.dev.smCount, l, target, rows, scratch.at(countAt)));
+            }
+            b.run(finish(partial, chunks, divisor, 1.0, loss, loss64));
         }
     }
 
@@ -109,39 +106,76 @@ final class LossLaunches {
                                      long rows, long cols, double dLoss, CUdeviceptr dz) {
         boolean mean = l.reduction() == Loss.Reduction.MEAN;
         try (DeviceScratch.Lease scratch = b.scratch().lease((chunks(rows) + 1) * Double.BYTES)) {
-            CUdeviceptr divisor = mean ? count(b, l, target, rows, scratch.at(0)) : NULL;
-            rows(b, l, z, target, rows, cols, NULL, dz, dLoss, divisor);
+            CUdeviceptr divisor = null;
+            if (mean) {
+                divisor = countTotal(scratch.at(0), rows);
+                b.run(count(b.dev.smCount, l, target, rows, scratch.at(0)));
+            }
+            b.run(crossEntropyRows(b.dev.smCount, l, z, target, rows, cols, null, dz, dLoss, divisor));
         }
     }
 
-    /** Counts the non-ignored rows into scratch[chunks] (partials before it); returns a pointer to the count. */
-    private static CUdeviceptr count(CudaBackend b, Loss.SoftmaxCrossEntropy l, CUdeviceptr target, long rows,
-                                     CUdeviceptr scratch) {
+    // ------------------------------------------------------------------ the launches
+
+    /** Partial sums of an elementwise loss, a chunk of CHUNK elements each (weights: null, or one per column). */
+    static Launch partialSums(int smCount, Loss l, CUdeviceptr z, CUdeviceptr t, CUdeviceptr partial, long n, long cols,
+                          CUdeviceptr weights) {
+        return new Launch(MODULE, l.kind().kernelName() + "_loss_partial_f32", grid(smCount, chunks(n)), THREADS,
+                new KernelArgs().ptr(z).ptr(t).ptr(partial).i64(n).i64(CHUNK).f32(l.p0()).ptr(weights).i64(cols));
+    }
+
+    /** dz = scale·∂ℓ/∂z of an elementwise loss. */
+    static Launch backward(int smCount, Loss l, CUdeviceptr z, CUdeviceptr t, CUdeviceptr dz, long n, double scale,
+                           CUdeviceptr weights, long cols) {
+        return new Launch(MODULE, l.kind().kernelName() + "_loss_backward_f32", CudaBackend.blocksFor(n, smCount),
+                CudaBackend.THREADS, new KernelArgs().ptr(z).ptr(t).ptr(dz).i64(n).f32(l.p0()).f64(scale).ptr(weights)
+                        .i64(cols));
+    }
+
+    /** Partial sums of n doubles, a chunk of CHUNK each. */
+    static Launch sumPartial(int smCount, CUdeviceptr values, CUdeviceptr partial, long n) {
+        return new Launch(MODULE, "f64_sum_partial", grid(smCount, chunks(n)), THREADS,
+                new KernelArgs().ptr(values).ptr(partial).i64(n).i64(CHUNK));
+    }
+
+    /**
+     * Counts the non-ignored rows: partials into scratch[0, chunks), then their sum into
+     * scratch[chunks] ({@link #countTotal}), in a fixed order.
+     */
+    static List<Launch> count(int smCount, Loss.SoftmaxCrossEntropy l, CUdeviceptr target, long rows,
+                              CUdeviceptr scratch) {
         long chunks = chunks(rows);
-        CUdeviceptr total = scratch.withByteOffset(chunks * Double.BYTES);
-        b.launch("class_target_count_partial", grid(b, chunks), THREADS, 0, null,
-                Pointer.to(Pointer.to(target), Pointer.to(new long[] {rows}), Pointer.to(new long[] {l.ignoreIndex()}),
-                        Pointer.to(scratch), Pointer.to(new long[] {CHUNK})));
-        b.launch("f64_sum_finish", 1, THREADS, 0, null,
-                Pointer.to(Pointer.to(scratch), Pointer.to(new long[] {chunks}), Pointer.to(total)));
-        return total;
+        return List.of(
+                new Launch(MODULE, "class_target_count_partial", grid(smCount, chunks), THREADS,
+                        new KernelArgs().ptr(target).i64(rows).i64(l.ignoreIndex()).ptr(scratch).i64(CHUNK)),
+                new Launch(MODULE, "f64_sum_finish", 1, THREADS,
+                        new KernelArgs().ptr(scratch).i64(chunks).ptr(countTotal(scratch, rows))));
     }
 
-    private static void rows(CudaBackend b, Loss.SoftmaxCrossEntropy l, CUdeviceptr z, CUdeviceptr target, long rows,
-                             long cols, CUdeviceptr rowLoss, CUdeviceptr dz, double scale, CUdeviceptr count) {
-        long want = cols <= RowLaunches.WARP_ROW_MAX ? (rows + RowLaunches.ROW_THREADS / 32 - 1) / (RowLaunches.ROW_THREADS / 32) : rows;
-        long cap = (long) b.dev.smCount * (cols <= RowLaunches.WARP_ROW_MAX ? 32 : 8);
-        int grid = (int) Math.max(1, Math.min(want, cap));
-        b.launch("softmax_cross_entropy_rows_f32", grid, RowLaunches.ROW_THREADS, 0, null,
-                Pointer.to(Pointer.to(z), Pointer.to(target), Pointer.to(new long[] {rows}), Pointer.to(new long[] {cols}),
-                        Pointer.to(new long[] {l.ignoreIndex()}), Pointer.to(new float[] {l.labelSmoothing()}),
-                        Pointer.to(rowLoss), Pointer.to(dz), Pointer.to(new double[] {scale}), Pointer.to(count)));
+    /** Where {@link #count} leaves the count: after its partials. */
+    static CUdeviceptr countTotal(CUdeviceptr scratch, long rows) {
+        return scratch.withByteOffset(chunks(rows) * Double.BYTES);
     }
 
-    private static void finish(CudaBackend b, CUdeviceptr partial, long chunks, CUdeviceptr divisorPtr, double divisor,
-                               CUdeviceptr loss, CUdeviceptr loss64) {
-        b.launch("loss_finish_f32", 1, THREADS, 0, null,
-                Pointer.to(Pointer.to(partial), Pointer.to(new long[] {chunks}), Pointer.to(divisorPtr),
-                        Pointer.to(new double[] {divisor}), Pointer.to(loss), Pointer.to(loss64 == null ? NULL : loss64)));
+    /**
+     * Softmax cross-entropy, one pass per row: the row losses into rowLoss and/or dz (either may
+     * be null), dz scaled by scale, divided by *count when count is not null.
+     */
+    static Launch crossEntropyRows(int smCount, Loss.SoftmaxCrossEntropy l, CUdeviceptr z, CUdeviceptr target,
+                                   long rows, long cols, CUdeviceptr rowLoss, CUdeviceptr dz, double scale,
+                                   CUdeviceptr count) {
+        return new Launch(MODULE, "softmax_cross_entropy_rows_f32", RowLaunches.rowGrid(smCount, rows, cols),
+                RowLaunches.ROW_THREADS, new KernelArgs().ptr(z).ptr(target).i64(rows).i64(cols).i64(l.ignoreIndex())
+                .f32(l.labelSmoothing()).ptr(rowLoss).ptr(dz).f64(scale).ptr(count));
+    }
+
+    /**
+     * The loss from its partials: their sum in a fixed order, divided by *divisorPtr when that is
+     * not null, else by divisor; into loss (a float) and, when not null, loss64 (a double).
+     */
+    static Launch finish(CUdeviceptr partial, long chunks, CUdeviceptr divisorPtr, double divisor, CUdeviceptr loss,
+                         CUdeviceptr loss64) {
+        return new Launch(MODULE, "loss_finish_f32", 1, THREADS,
+                new KernelArgs().ptr(partial).i64(chunks).ptr(divisorPtr).f64(divisor).ptr(loss).ptr(loss64));
     }
 }

@@ -1,9 +1,9 @@
 package dev.nonlin.cuda;
 
 import dev.nonlin.Activation.Kind;
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUstream;
+
+import java.util.List;
 
 /**
  * Launches of the row-wise kernels ({@code cuda/softmax.cu}) and of PReLU with a learned α
@@ -14,6 +14,9 @@ final class RowLaunches {
     private RowLaunches() {
     }
 
+    /** The PTX modules (built from {@code cuda/softmax.cu} and {@code cuda/prelu.cu}). */
+    static final String MODULE = "softmax";
+    static final String PRELU_MODULE = "prelu";
     /** Rows up to this long get one warp each (softmax.cu's WARP_ROW_MAX), longer ones a block. */
     static final long WARP_ROW_MAX = 1024;
     /** Block size for the row-wise kernels: a multiple of 32. */
@@ -24,78 +27,78 @@ final class RowLaunches {
     static final long SINGLE_CHUNK = 65536;
     static final int SINGLE_THREADS = 256;
 
-    private static int rowGrid(CudaBackend b, long rows, long cols) {
+    /** The grid for {@code rows} rows of {@code cols}: a warp per row up to WARP_ROW_MAX, else a block per row; capped per SM. */
+    static int rowGrid(int smCount, long rows, long cols) {
         long want = cols <= WARP_ROW_MAX ? (rows + ROW_THREADS / 32 - 1) / (ROW_THREADS / 32) : rows;
-        long cap = (long) b.dev.smCount * (cols <= WARP_ROW_MAX ? 32 : 8);
+        long cap = (long) smCount * (cols <= WARP_ROW_MAX ? 32 : 8);
         return (int) Math.max(1, Math.min(want, cap));
     }
 
-    static void forward(CudaBackend b, Kind k, CUdeviceptr x, CUdeviceptr y, long rows, long cols, CUstream s) {
-        Pointer params = Pointer.to(Pointer.to(x), Pointer.to(y), Pointer.to(new long[] {rows}),
-                Pointer.to(new long[] {cols}));
-        b.launch(k.kernelName() + "_forward_f32", rowGrid(b, rows, cols), ROW_THREADS, 0, s, params);
+    static Launch forward(int smCount, Kind k, CUdeviceptr x, CUdeviceptr y, long rows, long cols) {
+        return new Launch(MODULE, k.kernelName() + "_forward_f32", rowGrid(smCount, rows, cols), ROW_THREADS,
+                new KernelArgs().ptr(x).ptr(y).i64(rows).i64(cols));
     }
 
-    static void backward(CudaBackend b, Kind k, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dx, long rows, long cols,
-                         CUstream s) {
-        rowBackward(b, k.kernelName() + "_backward_f32", x, dy, dx, rows, cols, s);
+    static Launch backward(int smCount, Kind k, CUdeviceptr x, CUdeviceptr dy, CUdeviceptr dx, long rows, long cols) {
+        return rowBackward(smCount, k.kernelName() + "_backward_f32", x, dy, dx, rows, cols);
     }
 
-    static void backwardFromOutput(CudaBackend b, Kind k, CUdeviceptr y, CUdeviceptr dy, CUdeviceptr dx, long rows,
-                                   long cols, CUstream s) {
-        rowBackward(b, k.kernelName() + "_backward_from_output_f32", y, dy, dx, rows, cols, s);
+    static Launch backwardFromOutput(int smCount, Kind k, CUdeviceptr y, CUdeviceptr dy, CUdeviceptr dx, long rows,
+                                     long cols) {
+        return rowBackward(smCount, k.kernelName() + "_backward_from_output_f32", y, dy, dx, rows, cols);
     }
 
-    private static void rowBackward(CudaBackend b, String kernel, CUdeviceptr in, CUdeviceptr dy, CUdeviceptr dx,
-                                    long rows, long cols, CUstream s) {
-        Pointer params = Pointer.to(Pointer.to(in), Pointer.to(dy), Pointer.to(dx), Pointer.to(new long[] {rows}),
-                Pointer.to(new long[] {cols}));
-        b.launch(kernel, rowGrid(b, rows, cols), ROW_THREADS, 0, s, params);
+    private static Launch rowBackward(int smCount, String kernel, CUdeviceptr in, CUdeviceptr dy, CUdeviceptr dx,
+                                      long rows, long cols) {
+        return new Launch(MODULE, kernel, rowGrid(smCount, rows, cols), ROW_THREADS,
+                new KernelArgs().ptr(in).ptr(dy).ptr(dx).i64(rows).i64(cols));
     }
 
     // ------------------------------------------------------------------ PReLU with a learned α
 
-    static void preluForward(CudaBackend b, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr y,
-                             long rows, long cols, CUstream s) {
+    static Launch preluForward(int smCount, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr y, long rows,
+                               long cols) {
         long n = rows * cols;
-        Pointer params = Pointer.to(Pointer.to(x), Pointer.to(alpha), Pointer.to(y), Pointer.to(new long[] {n}),
-                Pointer.to(new long[] {cols}), Pointer.to(new long[] {nAlpha}));
-        b.launch("prelu_alpha_forward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, s, params);
+        return new Launch(PRELU_MODULE, "prelu_alpha_forward_f32", CudaBackend.blocksFor(n, smCount),
+                CudaBackend.THREADS, new KernelArgs().ptr(x).ptr(alpha).ptr(y).i64(n).i64(cols).i64(nAlpha));
+    }
+
+    /** Doubles of scratch that {@link #preluBackward} needs for its partial sums of dα. */
+    static long preluPartials(long rows, long cols, long nAlpha) {
+        return Math.max(1, nAlpha == 1 ? chunks(rows * cols, SINGLE_CHUNK) : chunks(rows, ROWS_PER_CHUNK) * cols);
+    }
+
+    private static long chunks(long n, long per) {
+        return (n + per - 1) / per;
     }
 
     /**
-     * dα first (two launches through the backend's scratch buffer of double partials, in a fixed
-     * order), then dx, which may overwrite x or dy. Tensor-stream work only (s is null): the
-     * scratch buffer is reused in stream order (see DeviceScratch).
+     * dα first (two launches through {@code partial}, {@link #preluPartials} doubles, summed in a
+     * fixed order), then dx, which may overwrite x or dy. On the tensor stream only: the caller's
+     * scratch is reused in stream order (see DeviceScratch).
      */
-    static void preluBackward(CudaBackend b, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr dy,
-                              CUdeviceptr dx, CUdeviceptr dAlpha, long rows, long cols, CUstream s) {
-        if (s != null) {
-            throw new IllegalArgumentException("PReLU backward runs on the tensor stream only");
-        }
+    static List<Launch> preluBackward(int smCount, CUdeviceptr x, CUdeviceptr alpha, long nAlpha, CUdeviceptr dy,
+                                      CUdeviceptr dx, CUdeviceptr dAlpha, CUdeviceptr partial, long rows, long cols) {
         long n = rows * cols;
-        boolean single = nAlpha == 1;
-        long chunks = single ? (n + SINGLE_CHUNK - 1) / SINGLE_CHUNK : (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        long partialCount = Math.max(1, single ? chunks : chunks * cols);
-        try (DeviceScratch.Lease lease = b.scratch().lease(partialCount * Double.BYTES)) {
-            CUdeviceptr partial = lease.at(0);
-            if (single) {
-                b.launch("prelu_dalpha_single_partial_f32", (int) Math.max(1, Math.min(chunks, (long) b.dev.smCount * 8)),
-                        SINGLE_THREADS, 0, s, Pointer.to(Pointer.to(x), Pointer.to(dy), Pointer.to(partial),
-                                Pointer.to(new long[] {n}), Pointer.to(new long[] {SINGLE_CHUNK})));
-                b.launch("prelu_dalpha_single_finish_f32", 1, SINGLE_THREADS, 0, s,
-                        Pointer.to(Pointer.to(partial), Pointer.to(dAlpha), Pointer.to(new long[] {chunks})));
-            } else {
-                b.launch("prelu_dalpha_channels_partial_f32", b.blocksFor(chunks * cols), CudaBackend.THREADS, 0, s,
-                        Pointer.to(Pointer.to(x), Pointer.to(dy), Pointer.to(partial), Pointer.to(new long[] {rows}),
-                                Pointer.to(new long[] {cols}), Pointer.to(new long[] {ROWS_PER_CHUNK})));
-                b.launch("prelu_dalpha_channels_finish_f32", b.blocksFor(cols), CudaBackend.THREADS, 0, s,
-                        Pointer.to(Pointer.to(partial), Pointer.to(dAlpha), Pointer.to(new long[] {chunks}),
-                                Pointer.to(new long[] {cols})));
-            }
-            b.launch("prelu_alpha_backward_f32", b.blocksFor(n), CudaBackend.THREADS, 0, s,
-                    Pointer.to(Pointer.to(x), Pointer.to(alpha), Pointer.to(dy), Pointer.to(dx), Pointer.to(new long[] {n}),
-                            Pointer.to(new long[] {cols}), Pointer.to(new long[] {nAlpha})));
+        Launch partials;
+        Launch finish;
+        if (nAlpha == 1) {
+            long chunks = chunks(n, SINGLE_CHUNK);
+            partials = new Launch(PRELU_MODULE, "prelu_dalpha_single_partial_f32",
+                    (int) Math.max(1, Math.min(chunks, (long) smCount * 8)), SINGLE_THREADS,
+                    new KernelArgs().ptr(x).ptr(dy).ptr(partial).i64(n).i64(SINGLE_CHUNK));
+            finish = new Launch(PRELU_MODULE, "prelu_dalpha_single_finish_f32", 1, SINGLE_THREADS,
+                    new KernelArgs().ptr(partial).ptr(dAlpha).i64(chunks));
+        } else {
+            long chunks = chunks(rows, ROWS_PER_CHUNK);
+            partials = new Launch(PRELU_MODULE, "prelu_dalpha_channels_partial_f32",
+                    CudaBackend.blocksFor(chunks * cols, smCount), CudaBackend.THREADS,
+                    new KernelArgs().ptr(x).ptr(dy).ptr(partial).i64(rows).i64(cols).i64(ROWS_PER_CHUNK));
+            finish = new Launch(PRELU_MODULE, "prelu_dalpha_channels_finish_f32", CudaBackend.blocksFor(cols, smCount),
+                    CudaBackend.THREADS, new KernelArgs().ptr(partial).ptr(dAlpha).i64(chunks).i64(cols));
         }
+        Launch dxLaunch = new Launch(PRELU_MODULE, "prelu_alpha_backward_f32", CudaBackend.blocksFor(n, smCount),
+                CudaBackend.THREADS, new KernelArgs().ptr(x).ptr(alpha).ptr(dy).ptr(dx).i64(n).i64(cols).i64(nAlpha));
+        return List.of(partials, finish, dxLaunch);
     }
 }

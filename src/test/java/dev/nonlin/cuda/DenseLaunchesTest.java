@@ -4,23 +4,15 @@ import dev.nonlin.Activation;
 import dev.nonlin.Optimizer;
 import dev.nonlin.Transpose;
 import jcuda.driver.CUdeviceptr;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * The launches of {@link DenseLaunches} against {@code dense.ptx}, without a GPU: every kernel
@@ -32,29 +24,15 @@ class DenseLaunchesTest {
 
     private static final int H200_SMS = 132;
     private static final CUdeviceptr P = new CUdeviceptr();
-    /** .entry name → its parameter types (u64, f32, ...), from the PTX. */
-    private static final Map<String, List<String>> ENTRIES = new HashMap<>();
 
     @BeforeAll
-    static void readPtx() {
-        byte[] ptx = CudaDevice.resource("dense.ptx");
-        Assumptions.assumeTrue(ptx != null, "no PTX in this build (nvcc absent)");
-        Matcher e = Pattern.compile("\\.entry (\\w+)\\(([^)]*)\\)").matcher(new String(ptx, StandardCharsets.US_ASCII));
-        Pattern param = Pattern.compile("\\.param \\.(\\w+) ");
-        while (e.find()) {
-            List<String> types = new ArrayList<>();
-            Matcher p = param.matcher(e.group(2));
-            while (p.find()) {
-                types.add(p.group(1));
-            }
-            ENTRIES.put(e.group(1), types);
-        }
+    static void needsPtx() {
+        PtxEntries.assumePtx();
     }
 
-    private static void matchesPtx(DenseLaunches.Launch l) {
-        List<String> types = ENTRIES.get(l.kernel());
-        assertNotNull(types, "no kernel " + l.kernel() + " in dense.ptx");
-        assertEquals(types, l.args().types(), "parameter block of " + l.kernel());
+    private static void matchesPtx(Launch l) {
+        assertEquals(DenseLaunches.MODULE, l.module());
+        PtxEntries.assertMatches(l);
         assertEquals(l.kernel().startsWith("sgemm_") ? DenseLaunches.GEMM_THREADS : CudaBackend.THREADS, l.threads());
     }
 
@@ -63,8 +41,8 @@ class DenseLaunchesTest {
         for (Transpose ta : Transpose.values()) {
             for (Transpose tb : Transpose.values()) {
                 // 4096 × 4096: 1024 large tiles; 4096 × 256: 64 large tiles < 132 SMs, so 64 × 64
-                DenseLaunches.Launch large = DenseLaunches.sgemm(H200_SMS, ta, tb, 4096, 4096, 7, 1f, P, P, 0f, P);
-                DenseLaunches.Launch small = DenseLaunches.sgemm(H200_SMS, ta, tb, 4096, 256, 784, 1f, P, P, 0f, P);
+                Launch large = DenseLaunches.sgemm(H200_SMS, ta, tb, 4096, 4096, 7, 1f, P, P, 0f, P);
+                Launch small = DenseLaunches.sgemm(H200_SMS, ta, tb, 4096, 256, 784, 1f, P, P, 0f, P);
                 assertEquals(DenseLaunches.gemmKernel(128, ta, tb), large.kernel());
                 assertEquals(1024, large.grid());
                 assertEquals(DenseLaunches.gemmKernel(64, ta, tb), small.kernel());
@@ -85,7 +63,7 @@ class DenseLaunchesTest {
     @MethodSource("epilogues")
     void everyEpilogueLaunchHasItsKernel(Activation f) {
         matchesPtx(DenseLaunches.biasForward(H200_SMS, f, P, P, P, 100, 37));
-        List<DenseLaunches.Launch> backward = DenseLaunches.biasBackward(H200_SMS, f, P, P, P, P, P, P, 100, 37);
+        List<Launch> backward = DenseLaunches.biasBackward(H200_SMS, f, P, P, P, P, P, P, 100, 37);
         assertEquals(2, backward.size());
         backward.forEach(DenseLaunchesTest::matchesPtx);
     }
@@ -104,13 +82,13 @@ class DenseLaunchesTest {
         assertEquals(4 * 37, DenseLaunches.biasPartials(100, 37));
         assertEquals(37, DenseLaunches.biasPartials(1, 37));
         for (int sms : new int[] {1, 46, 132}) {
-            List<DenseLaunches.Launch> l = DenseLaunches.biasBackward(sms, Activation.relu(), P, P, P, P, P, P, 100, 37);
+            List<Launch> l = DenseLaunches.biasBackward(sms, Activation.relu(), P, P, P, P, P, P, 100, 37);
             assertEquals(List.of(100L, 37L, DenseLaunches.BIAS_ROWS_PER_CHUNK), longs(l.get(0)), "rows, cols, rows per chunk");
         }
     }
 
     /** The long long parameters of a launch, in order (read back from its block: the seam keeps them). */
-    private static List<Long> longs(DenseLaunches.Launch l) {
+    private static List<Long> longs(Launch l) {
         return l.args().longs();
     }
 }
