@@ -36,4 +36,6 @@ rm -rf "$out/runtime"
   || "$JLINK_JDK/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.xml,java.desktop,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/runtime"
 tar -C "$out" -czf "$out/runtime.tar.gz" runtime && rm -rf "$out/runtime"
+# What was built: gpu-check.sh prints it, so the results name the code they tested.
+echo "$(git describe --always --dirty 2>/dev/null || echo unknown) built $(date -u +%FT%TZ)" > "$out/BUILT"
 du -sh "$out" "$out"/*
