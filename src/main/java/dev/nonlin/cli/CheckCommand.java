@@ -3,7 +3,9 @@ package dev.nonlin.cli;
 import dev.nonlin.Activation;
 import dev.nonlin.Activations;
 import dev.nonlin.Backend;
+import dev.nonlin.NonlinException;
 import dev.nonlin.Tensor;
+import dev.nonlin.cuda.CudaBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,7 +29,8 @@ import java.util.concurrent.Callable;
                 + "0, 1, 31, 32, 33, 1023, 1025 and 1000003 (special values ±0, subnormals, ±1…±100, ±MAX, ±∞ "
                 + "and NaN first, then random draws), through host arrays, in place and through tensors.",
                 "Prints the worst error per function in ULP and exits 1 if any function breaks the contract "
-                        + "(forward ≤ 4 ULP, backward ≤ 8 ULP + 2^-23·|dy|)."})
+                        + "(forward ≤ 4 ULP, backward ≤ 8 ULP + 2^-23·|dy|) or fails with a CUDA error (which the "
+                        + "check never lets the CPU compute instead)."})
 final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--backend", paramLabel = BackendChoice.VALUES,
@@ -52,6 +55,21 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // A CUDA error in a host-array call must fail the check, not be computed on the CPU and
+        // pass: the check would compare the CPU with itself.
+        String strict = System.setProperty(CudaBackend.STRICT_PROPERTY, "true");
+        try {
+            return checkAll();
+        } finally {
+            if (strict == null) {
+                System.clearProperty(CudaBackend.STRICT_PROPERTY);
+            } else {
+                System.setProperty(CudaBackend.STRICT_PROPERTY, strict);
+            }
+        }
+    }
+
+    private int checkAll() {
         common.apply();
         PrintWriter out = spec.commandLine().getOut();
         BackendChoice choice = BackendChoice.resolve(backend);
@@ -68,13 +86,27 @@ final class CheckCommand implements Callable<Integer> {
             double fwd = 0;
             double bwd = 0;
             String where = "";
+            String error = null;
             for (int n : sizes) {
-                double[] e = check(b, f, n);
+                double[] e;
+                try {
+                    e = check(b, f, n);
+                } catch (NonlinException ex) {   // a CUDA error: the backend failed on this size
+                    error = "n=" + n + ": " + ex.getMessage();
+                    break;
+                }
                 if (e[0] > fwd || e[1] > bwd) {
                     where = "n=" + n;
                 }
                 fwd = Math.max(fwd, e[0]);
                 bwd = Math.max(bwd, e[1]);
+            }
+            if (error != null) {
+                failed++;
+                total++;
+                out.printf(Locale.ROOT, "%-36s %9s %9s  FAIL (%s)%n", f, "-", "-", error);
+                out.flush();
+                continue;
             }
             boolean ok = Ulp.forwardOk(fwd) && Ulp.backwardOk(bwd);
             total++;

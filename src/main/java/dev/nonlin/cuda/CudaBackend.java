@@ -9,6 +9,7 @@ import dev.nonlin.Optimizer;
 import dev.nonlin.Tensor;
 import dev.nonlin.Transpose;
 import dev.nonlin.cpu.CpuBackend;
+import dev.nonlin.cuda.HostCalls.Written;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
@@ -22,6 +23,11 @@ import java.lang.System.Logger.Level;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+
+import static dev.nonlin.cuda.HostCalls.overlaps;
+import static dev.nonlin.cuda.HostCalls.rest;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,7 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       device's memory are fine: only two chunks per stream live there at a time.
  *   <li>A sticky CUDA error (an illegal address, say) marks the backend broken: {@code auto}
  *       stops choosing it, and host-array calls, including the one that failed, complete on the
- *       CPU. Tensor calls cannot (their data is on the device) and throw {@link CudaError}.
+ *       CPU (a CUDA error that is not sticky completes its one call there too). Tensor calls
+ *       cannot (their data is on the device) and throw {@link CudaError}. With
+ *       {@code -Dnonlin.cuda.strict=true} host-array calls throw as well ({@link #STRICT_PROPERTY}).
  * </ul>
  */
 public final class CudaBackend extends AbstractBackend {
@@ -131,12 +139,15 @@ public final class CudaBackend extends AbstractBackend {
         }
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
+        boolean[] made = new boolean[2];
         float[] ms = new float[1];
         dev.makeCurrent();
         try {
             guard("event timing", () -> {
                 Cuda.call("cuEventCreate", () -> JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT));
+                made[0] = true;
                 Cuda.call("cuEventCreate", () -> JCudaDriver.cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT));
+                made[1] = true;
                 Cuda.call("cuEventRecord", () -> JCudaDriver.cuEventRecord(start, null));
             });
             work.run();
@@ -147,9 +158,13 @@ public final class CudaBackend extends AbstractBackend {
                 Cuda.call("cuEventElapsedTime", () -> JCudaDriver.cuEventElapsedTime(ms, start, stop));
             });
         } finally {
-            dev.makeCurrent();
-            JCudaDriver.cuEventDestroy(start);
-            JCudaDriver.cuEventDestroy(stop);
+            Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(dev.context));
+            if (made[1]) {
+                Cuda.quietly("cuEventDestroy", () -> JCudaDriver.cuEventDestroy(stop));
+            }
+            if (made[0]) {
+                Cuda.quietly("cuEventDestroy", () -> JCudaDriver.cuEventDestroy(start));
+            }
         }
         return ms[0] / 1e3;
     }
@@ -216,24 +231,24 @@ public final class CudaBackend extends AbstractBackend {
                 }
             });
         } finally {
-            dev.makeCurrent();
+            Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(dev.context));
             if (made[5]) {
-                JCudaDriver.cuStreamDestroy(down);
+                Cuda.quietly("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(down));
             }
             if (made[4]) {
-                JCudaDriver.cuStreamDestroy(up);
+                Cuda.quietly("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(up));
             }
             if (made[3]) {
-                JCudaDriver.cuMemFree(devDown);
+                Cuda.quietly("cuMemFree", () -> JCudaDriver.cuMemFree(devDown));
             }
             if (made[2]) {
-                JCudaDriver.cuMemFree(devUp);
+                Cuda.quietly("cuMemFree", () -> JCudaDriver.cuMemFree(devUp));
             }
             if (made[1]) {
-                JCudaDriver.cuMemFreeHost(hostDown);
+                Cuda.quietly("cuMemFreeHost", () -> JCudaDriver.cuMemFreeHost(hostDown));
             }
             if (made[0]) {
-                JCudaDriver.cuMemFreeHost(hostUp);
+                Cuda.quietly("cuMemFreeHost", () -> JCudaDriver.cuMemFreeHost(hostUp));
             }
         }
         Arrays.sort(t);
@@ -245,7 +260,12 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected Tensor allocateChecked(long rows, long cols) {
         CudaTensor t = alloc(rows, cols);
-        guard("cuMemsetD32", t::zero);
+        try {
+            guard("cuMemsetD32", t::zero);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
         return t;
     }
 
@@ -344,77 +364,60 @@ public final class CudaBackend extends AbstractBackend {
     /**
      * Host arrays go through temporary device tensors, as PReLU's do: the reduction must see the
      * whole batch, and the loss comes back as the double the finish kernel computed. A CUDA error
-     * finishes the call on the CPU.
+     * finishes the call on the CPU (see {@link #hostCall}).
      */
     @Override
     protected double lossForwardArray(Loss loss, float[] z, int zo, float[] t, int to, int rows, int cols) {
-        if (broken != null) {
-            return cpu.lossForward(loss, z, zo, t, to, rows, cols);
-        }
         long n = (long) rows * cols;
-        try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor out = allocate(1, 1)) {
-            upload(z, zo, ptr(tz), n);
-            upload(t, to, ptr(tt), n);
-            return withLoss64("loss forward " + loss, l64 -> LossLaunches.forward(this, loss, ptr(tz), ptr(tt), n, cols,
-                    ptr(out), l64));
-        } catch (CudaError e) {
-            fallBack("loss forward " + loss, e);
-            return cpu.lossForward(loss, z, zo, t, to, rows, cols);
-        }
+        return hostCall("loss forward " + loss, false, false, w -> {
+            try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor out = allocate(1, 1)) {
+                upload(z, zo, ptr(tz), n);
+                upload(t, to, ptr(tt), n);
+                return withLoss64("loss forward " + loss, l64 -> LossLaunches.forward(this, loss, ptr(tz), ptr(tt), n,
+                        cols, ptr(out), l64));
+            }
+        }, from -> cpu.lossForward(loss, z, zo, t, to, rows, cols));
     }
 
     @Override
     protected double lossForwardArray(Loss loss, float[] z, int zo, int[] target, int to, int rows, int cols) {
-        if (broken != null) {
-            return cpu.lossForward(loss, z, zo, target, to, rows, cols);
-        }
-        try (Tensor tz = allocate(rows, cols); IntTensor tg = intTensor(java.util.Arrays.copyOfRange(target, to, to + rows));
-             Tensor out = allocate(1, 1)) {
-            upload(z, zo, ptr(tz), (long) rows * cols);
-            return withLoss64("loss forward " + loss, l64 -> LossLaunches.crossEntropyForward(this,
-                    (Loss.SoftmaxCrossEntropy) loss, ptr(tz), ((CudaIntTensor) tg).ptr, rows, cols, ptr(out), l64));
-        } catch (CudaError e) {
-            fallBack("loss forward " + loss, e);
-            return cpu.lossForward(loss, z, zo, target, to, rows, cols);
-        }
+        return hostCall("loss forward " + loss, false, false, w -> {
+            try (Tensor tz = allocate(rows, cols); IntTensor tg = intTensor(Arrays.copyOfRange(target, to, to + rows));
+                 Tensor out = allocate(1, 1)) {
+                upload(z, zo, ptr(tz), (long) rows * cols);
+                return withLoss64("loss forward " + loss, l64 -> LossLaunches.crossEntropyForward(this,
+                        (Loss.SoftmaxCrossEntropy) loss, ptr(tz), ((CudaIntTensor) tg).ptr, rows, cols, ptr(out), l64));
+            }
+        }, from -> cpu.lossForward(loss, z, zo, target, to, rows, cols));
     }
 
     @Override
     protected void lossBackwardArray(Loss loss, float[] z, int zo, float[] t, int to, double dLoss, float[] dz, int dzo,
                                      int rows, int cols) {
-        if (broken != null) {
-            cpu.lossBackward(loss, z, zo, t, to, dLoss, dz, dzo, rows, cols);
-            return;
-        }
         long n = (long) rows * cols;
-        try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor tdz = allocate(rows, cols)) {
-            upload(z, zo, ptr(tz), n);
-            upload(t, to, ptr(tt), n);
-            lossBackward(loss, tz, tt, dLoss, tdz);
-            download(ptr(tdz), dz, dzo, n);
-        } catch (CudaError e) {
-            fallBack("loss backward " + loss, e);
-            cpu.lossBackward(loss, z, zo, t, to, dLoss, dz, dzo, rows, cols);
-        }
+        boolean aliased = overlaps(dz, dzo, z, zo, n) || overlaps(dz, dzo, t, to, n);
+        hostRun("loss backward " + loss, false, aliased, w -> {
+            try (Tensor tz = allocate(rows, cols); Tensor tt = allocate(rows, cols); Tensor tdz = allocate(rows, cols)) {
+                upload(z, zo, ptr(tz), n);
+                upload(t, to, ptr(tt), n);
+                lossBackward(loss, tz, tt, dLoss, tdz);
+                download(ptr(tdz), dz, dzo, n, w);
+            }
+        }, from -> cpu.lossBackward(loss, z, zo, t, to, dLoss, dz, dzo, rows, cols));
     }
 
     @Override
     protected void lossBackwardArray(Loss loss, float[] z, int zo, int[] target, int to, double dLoss, float[] dz,
                                      int dzo, int rows, int cols) {
-        if (broken != null) {
-            cpu.lossBackward(loss, z, zo, target, to, dLoss, dz, dzo, rows, cols);
-            return;
-        }
         long n = (long) rows * cols;
-        try (Tensor tz = allocate(rows, cols); IntTensor tg = intTensor(java.util.Arrays.copyOfRange(target, to, to + rows));
-             Tensor tdz = allocate(rows, cols)) {
-            upload(z, zo, ptr(tz), n);
-            lossBackward(loss, tz, tg, dLoss, tdz);
-            download(ptr(tdz), dz, dzo, n);
-        } catch (CudaError e) {
-            fallBack("loss backward " + loss, e);
-            cpu.lossBackward(loss, z, zo, target, to, dLoss, dz, dzo, rows, cols);
-        }
+        hostRun("loss backward " + loss, false, overlaps(dz, dzo, z, zo, n), w -> {
+            try (Tensor tz = allocate(rows, cols); IntTensor tg = intTensor(Arrays.copyOfRange(target, to, to + rows));
+                 Tensor tdz = allocate(rows, cols)) {
+                upload(z, zo, ptr(tz), n);
+                lossBackward(loss, tz, tg, dLoss, tdz);
+                download(ptr(tdz), dz, dzo, n, w);
+            }
+        }, from -> cpu.lossBackward(loss, z, zo, target, to, dLoss, dz, dzo, rows, cols));
     }
 
     /** Runs launches that write the loss as a double into an 8-byte device buffer, and returns it. */
@@ -500,51 +503,59 @@ public final class CudaBackend extends AbstractBackend {
 
     // ------------------------------------------------------------------ host arrays
 
+    /**
+     * The system property that turns off the CPU fallback of host-array calls:
+     * {@code -Dnonlin.cuda.strict=true} makes a CUDA error in a host-array call propagate as
+     * {@link CudaError}, and a call on a backend taken out of service throw, instead of computing
+     * on the CPU. For checks of the GPU path (its tests and {@code nonlin check} set it), where a
+     * silent fallback would compare the CPU with itself.
+     */
+    public static final String STRICT_PROPERTY = "nonlin.cuda.strict";
+
+    /** {@link HostCalls#run} with this backend's state: out of service, and how it falls back. */
+    private <T> T hostCall(String what, boolean resumable, boolean aliased, HostCalls.GpuPart<T> gpu,
+                           HostCalls.CpuPart<T> cpuPart) {
+        return HostCalls.run(what, broken, resumable, aliased, gpu, cpuPart, this::fallBack);
+    }
+
+    /** {@link #hostCall} for calls without a result. */
+    private void hostRun(String what, boolean resumable, boolean aliased, Consumer<Written> gpu,
+                         LongConsumer cpuPart) {
+        hostCall(what, resumable, aliased, w -> {
+            gpu.accept(w);
+            return null;
+        }, from -> {
+            cpuPart.accept(from);
+            return null;
+        });
+    }
+
     @Override
     protected void forwardArray(Activation f, float[] x, int xo, float[] y, int yo, int rows, int cols) {
-        if (broken != null) {
-            cpu.forward(f, x, xo, y, yo, rows, cols);
-            return;
-        }
-        try {
-            stream(f, x, xo, null, 0, y, yo, rows, cols,
-                    (in0, in1, out, r, c) -> Launches.forward(dev.smCount, f, in0, out, r, c));
-        } catch (CudaError e) {
-            fallBack("forward " + f, e);
-            cpu.forward(f, x, xo, y, yo, rows, cols);
-        }
+        hostRun("forward " + f, true, false,
+                w -> stream(f, x, xo, null, 0, y, yo, rows, cols, w,
+                        (in0, in1, out, r, c) -> Launches.forward(dev.smCount, f, in0, out, r, c)),
+                from -> rest(f, from, rows, cols, (o, r, c) -> cpu.forward(f, x, xo + o, y, yo + o, r, c)));
     }
 
     @Override
     protected void backwardArray(Activation f, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo,
                                  int rows, int cols) {
-        if (broken != null) {
-            cpu.backward(f, x, xo, dy, dyo, dx, dxo, rows, cols);
-            return;
-        }
-        try {
-            stream(f, x, xo, dy, dyo, dx, dxo, rows, cols,
-                    (in0, in1, out, r, c) -> Launches.backward(dev.smCount, f, in0, in1, out, r, c));
-        } catch (CudaError e) {
-            fallBack("backward " + f, e);
-            cpu.backward(f, x, xo, dy, dyo, dx, dxo, rows, cols);
-        }
+        hostRun("backward " + f, true, false,
+                w -> stream(f, x, xo, dy, dyo, dx, dxo, rows, cols, w,
+                        (in0, in1, out, r, c) -> Launches.backward(dev.smCount, f, in0, in1, out, r, c)),
+                from -> rest(f, from, rows, cols,
+                        (o, r, c) -> cpu.backward(f, x, xo + o, dy, dyo + o, dx, dxo + o, r, c)));
     }
 
     @Override
     protected void backwardFromOutputArray(Activation f, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo,
                                            int rows, int cols) {
-        if (broken != null) {
-            cpu.backwardFromOutput(f, y, yo, dy, dyo, dx, dxo, rows, cols);
-            return;
-        }
-        try {
-            stream(f, y, yo, dy, dyo, dx, dxo, rows, cols,
-                    (in0, in1, out, r, c) -> Launches.backwardFromOutput(dev.smCount, f, in0, in1, out, r, c));
-        } catch (CudaError e) {
-            fallBack("backwardFromOutput " + f, e);
-            cpu.backwardFromOutput(f, y, yo, dy, dyo, dx, dxo, rows, cols);
-        }
+        hostRun("backwardFromOutput " + f, true, false,
+                w -> stream(f, y, yo, dy, dyo, dx, dxo, rows, cols, w,
+                        (in0, in1, out, r, c) -> Launches.backwardFromOutput(dev.smCount, f, in0, in1, out, r, c)),
+                from -> rest(f, from, rows, cols,
+                        (o, r, c) -> cpu.backwardFromOutput(f, y, yo + o, dy, dyo + o, dx, dxo + o, r, c)));
     }
 
     /**
@@ -553,41 +564,33 @@ public final class CudaBackend extends AbstractBackend {
      */
     @Override
     protected void preluForwardArray(float[] x, int xo, float[] alpha, float[] y, int yo, int rows, int cols) {
-        if (broken != null) {
-            cpu.preluForward(x, xo, alpha, y, yo, rows, cols);
-            return;
-        }
-        try (Tensor tx = allocate(rows, cols); Tensor ta = allocate(1, alpha.length); Tensor ty = allocate(rows, cols)) {
-            upload(x, xo, ptr(tx), (long) rows * cols);
-            ta.copyFrom(alpha, 0);
-            preluForward(tx, ta, ty);
-            download(ptr(ty), y, yo, (long) rows * cols);
-        } catch (CudaError e) {
-            fallBack("prelu forward", e);
-            cpu.preluForward(x, xo, alpha, y, yo, rows, cols);
-        }
+        long n = (long) rows * cols;
+        hostRun("prelu forward", false, overlaps(y, yo, x, xo, n), w -> {
+            try (Tensor tx = allocate(rows, cols); Tensor ta = allocate(1, alpha.length); Tensor ty = allocate(rows, cols)) {
+                upload(x, xo, ptr(tx), n);
+                ta.copyFrom(alpha, 0);
+                preluForward(tx, ta, ty);
+                download(ptr(ty), y, yo, n, w);
+            }
+        }, from -> cpu.preluForward(x, xo, alpha, y, yo, rows, cols));
     }
 
     @Override
     protected void preluBackwardArray(float[] x, int xo, float[] alpha, float[] dy, int dyo, float[] dx, int dxo,
                                       float[] dAlpha, int rows, int cols) {
-        if (broken != null) {
-            cpu.preluBackward(x, xo, alpha, dy, dyo, dx, dxo, dAlpha, rows, cols);
-            return;
-        }
         long n = (long) rows * cols;
-        try (Tensor tx = allocate(rows, cols); Tensor ta = allocate(1, alpha.length);
-             Tensor tdy = allocate(rows, cols); Tensor tdx = allocate(rows, cols); Tensor tda = allocate(1, alpha.length)) {
-            upload(x, xo, ptr(tx), n);
-            ta.copyFrom(alpha, 0);
-            upload(dy, dyo, ptr(tdy), n);
-            preluBackward(tx, ta, tdy, tdx, tda);
-            download(ptr(tdx), dx, dxo, n);
-            tda.copyTo(dAlpha, 0);
-        } catch (CudaError e) {
-            fallBack("prelu backward", e);
-            cpu.preluBackward(x, xo, alpha, dy, dyo, dx, dxo, dAlpha, rows, cols);
-        }
+        boolean aliased = overlaps(dx, dxo, x, xo, n) || overlaps(dx, dxo, dy, dyo, n);
+        hostRun("prelu backward", false, aliased, w -> {
+            try (Tensor tx = allocate(rows, cols); Tensor ta = allocate(1, alpha.length); Tensor tdy = allocate(rows, cols);
+                 Tensor tdx = allocate(rows, cols); Tensor tda = allocate(1, alpha.length)) {
+                upload(x, xo, ptr(tx), n);
+                ta.copyFrom(alpha, 0);
+                upload(dy, dyo, ptr(tdy), n);
+                preluBackward(tx, ta, tdy, tdx, tda);
+                tda.copyTo(dAlpha, 0);   // before dx, which may overwrite x or dy: after it, nothing can fail
+                download(ptr(tdx), dx, dxo, n, w);
+            }
+        }, from -> cpu.preluBackward(x, xo, alpha, dy, dyo, dx, dxo, dAlpha, rows, cols));
     }
 
     /** The kernel launch for one chunk (in1 is unused by forward). */
@@ -599,10 +602,11 @@ public final class CudaBackend extends AbstractBackend {
     /**
      * The pipelined host path: chunks of whole rows (elementwise functions see one long row)
      * alternate between two streams. While stream A runs chunk i, the CPU fills stream B's pinned
-     * buffer with chunk i+1; a stream's buffers are reused only after it has drained.
+     * buffer with chunk i+1; a stream's buffers are reused only after it has drained. Chunks are
+     * written to {@code out} in order, and {@code w} follows them.
      */
     private void stream(Activation f, float[] a, int ao, float[] b, int bo, float[] out, int oo, int rows, int cols,
-                        ChunkOp op) {
+                        Written w, ChunkOp op) {
         long n = (long) rows * cols;
         boolean rowWise = f.rowWise();
         // row-wise functions need whole rows in a chunk; a row longer than CHUNK gets a one-off buffer
@@ -616,8 +620,9 @@ public final class CudaBackend extends AbstractBackend {
             for (long off = 0; off < n; off += per, chunk++) {
                 int s = chunk & 1;
                 int len = (int) Math.min(per, n - off);
-                if (pendingOff[s] >= 0) {
+                if (pendingOff[s] >= 0) {   // chunk - 2: chunk - 3 drained before it
                     drain(st, s, out, oo, pendingOff[s], pendingLen[s]);
+                    w.upTo = pendingOff[s] + pendingLen[s];
                     pendingOff[s] = -1;
                 }
                 CUstream stream = st.streams[s];
@@ -635,9 +640,12 @@ public final class CudaBackend extends AbstractBackend {
                 pendingOff[s] = off;
                 pendingLen[s] = len;
             }
-            for (int s = 0; s < Staging.STREAMS; s++) {
+            // the last two chunks, in order
+            int older = pendingOff[1] >= 0 && (pendingOff[0] < 0 || pendingOff[1] < pendingOff[0]) ? 1 : 0;
+            for (int s : new int[] {older, 1 - older}) {
                 if (pendingOff[s] >= 0) {
                     drain(st, s, out, oo, pendingOff[s], pendingLen[s]);
+                    w.upTo = pendingOff[s] + pendingLen[s];
                 }
             }
             give(st);
@@ -688,6 +696,11 @@ public final class CudaBackend extends AbstractBackend {
 
     /** Device → host through staging; waits for the tensor operations launched before it. */
     void download(CUdeviceptr src, float[] dst, int dstOffset, long n) {
+        download(src, dst, dstOffset, n, new Written());
+    }
+
+    /** {@link #download(CUdeviceptr, float[], int, long)}, recording in {@code w} how much of dst it wrote. */
+    void download(CUdeviceptr src, float[] dst, int dstOffset, long n, Written w) {
         guard("download", () -> {
             Staging st = borrow((int) Math.min(n, CHUNK));
             try {
@@ -703,6 +716,7 @@ public final class CudaBackend extends AbstractBackend {
                     FloatBuffer h = st.host[0][2];
                     h.clear();
                     h.get(dst, dstOffset + (int) off, len);
+                    w.upTo = off + len;
                 }
                 give(st);
             } catch (RuntimeException e) {
@@ -805,6 +819,8 @@ public final class CudaBackend extends AbstractBackend {
      */
     void run(Launch l, CUstream s) {
         CUfunction fn = dev.function(l.module(), l.kernel());
+        // again: a lazy module's lock may have moved a virtual thread to a carrier without the context
+        dev.makeCurrent();
         Pointer params = l.args().pointer();
         Cuda.call("cuLaunchKernel " + l.kernel(), () -> JCudaDriver.cuLaunchKernel(fn, l.grid(), 1, 1, l.threads(), 1, 1,
                 0, s, params, null));

@@ -66,8 +66,10 @@ final class LossLaunches {
      * Copies the per-column weights into the leased scratch at {@code byteOffset} and returns
      * their device pointer, or null when there are none. The copy is asynchronous on
      * the tensor stream, so it lands after the kernels already queued there (earlier users of the
-     * scratch) and before the loss kernel; from pageable memory the driver stages the few bytes
-     * at once, so {@code w} may be dropped on return and nothing waits for the GPU.
+     * scratch) and before the loss kernel. From pageable memory the driver first waits for the
+     * work queued on that stream, then stages the few bytes before it returns, so {@code w} may be
+     * dropped on return; the wait costs one synchronisation per call of a loss with per-class
+     * weights (keeping the weights on the device would save it).
      */
     private static CUdeviceptr upload(float[] w, DeviceScratch.Lease scratch, long byteOffset) {
         if (w == null) {

@@ -54,28 +54,42 @@ final class Staging implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees everything, each call on its own (a failure is logged and the rest still freed),
+     * except a stream's buffers when that stream could not be synchronised: a copy may still be
+     * in flight into them, so they are left to the context (after a sticky error, the process).
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        device.makeCurrent();
+        Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(device.context));
         for (int s = 0; s < STREAMS; s++) {
-            if (streams[s] != null) {
-                JCudaDriver.cuStreamSynchronize(streams[s]);
+            CUstream st = streams[s];
+            if (st != null) {
+                try {
+                    Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(st));
+                } catch (RuntimeException e) {
+                    System.getLogger("dev.nonlin").log(System.Logger.Level.WARNING,
+                            "nonlin: staging stream {0} did not drain ({1}); its buffers are not freed", s, e.getMessage());
+                    continue;
+                }
             }
             for (int b = 0; b < 3; b++) {
                 host[s][b] = null;                  // never touch the ByteBuffer after cuMemFreeHost
-                if (hostPtr[s][b] != null) {
-                    JCudaDriver.cuMemFreeHost(hostPtr[s][b]);
+                Pointer h = hostPtr[s][b];
+                if (h != null) {
+                    Cuda.quietly("cuMemFreeHost", () -> JCudaDriver.cuMemFreeHost(h));
                 }
-                if (dev[s][b] != null) {
-                    JCudaDriver.cuMemFree(dev[s][b]);
+                CUdeviceptr d = dev[s][b];
+                if (d != null) {
+                    Cuda.quietly("cuMemFree", () -> JCudaDriver.cuMemFree(d));
                 }
             }
-            if (streams[s] != null) {
-                JCudaDriver.cuStreamDestroy(streams[s]);
+            if (st != null) {
+                Cuda.quietly("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(st));
             }
         }
     }
