@@ -7,7 +7,6 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
 
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
@@ -121,11 +120,7 @@ public final class CudaAccuracy {
             return new Result(fwd.worst(), unit.worst(), random.worst());
         } finally {
             for (CUdeviceptr p : owned) {
-                try {
-                    JCudaDriver.cuMemFree(p);
-                } catch (RuntimeException e) {
-                    System.getLogger("dev.nonlin").log(Level.WARNING, "nonlin: cuMemFree failed: {0}", e.toString());
-                }
+                Cuda.quietly("cuMemFree", () -> JCudaDriver.cuMemFree(p));
             }
         }
     }

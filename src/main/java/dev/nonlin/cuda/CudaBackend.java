@@ -295,12 +295,8 @@ public final class CudaBackend extends AbstractBackend {
     /** Called once per tensor, from close() or the cleaner. */
     void free(CUdeviceptr p, long bytes) {
         bytesInUse.addAndGet(-bytes);
-        try {
-            dev.makeCurrent();
-            JCudaDriver.cuMemFree(p);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "nonlin: cuMemFree failed: {0}", e.toString());
-        }
+        Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(dev.context));
+        Cuda.quietly("cuMemFree", () -> JCudaDriver.cuMemFree(p));
     }
 
     @Override
@@ -421,7 +417,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     /** Runs launches that write the loss as a double into an 8-byte device buffer, and returns it. */
-    private double withLoss64(String what, java.util.function.Consumer<CUdeviceptr> launches) {
+    private double withLoss64(String what, Consumer<CUdeviceptr> launches) {
         double[] v = new double[1];
         guard(what, () -> {
             dev.makeCurrent();
@@ -431,7 +427,7 @@ public final class CudaBackend extends AbstractBackend {
                 launches.accept(l64);
                 Cuda.call("cuMemcpyDtoH (loss)", () -> JCudaDriver.cuMemcpyDtoH(Pointer.to(v), l64, Double.BYTES));
             } finally {
-                JCudaDriver.cuMemFree(l64);
+                Cuda.quietly("cuMemFree (loss)", () -> JCudaDriver.cuMemFree(l64));
             }
         });
         return v[0];
