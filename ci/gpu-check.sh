@@ -83,5 +83,9 @@ if [ -n "${T_REST:-}" ]; then
   tail -30 "$RESULTS/junit-rest.txt"
 fi
 
-echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc; $((SECONDS)) s" | tee "$RESULTS/summary.txt"
+{
+  echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc; $((SECONDS)) s"
+  # a suite whose tests all skipped (no usable GPU) also exits 0: the counts tell
+  grep -E "tests (successful|skipped|failed|aborted)" "$RESULTS/junit-gpu.txt" | tr -s ' ' | tr '\n' ';'; echo
+} | tee "$RESULTS/summary.txt"
 [ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ] && [ "$accuracy_rc" = 0 ]
