@@ -80,6 +80,10 @@ final class InfoCommand implements Callable<Integer> {
                 line(out, "gpu", "out of service: " + gpu.brokenReason());
             }
             line(out, "gpu gemm", gemm(gpu));
+            line(out, "gpu errors", Boolean.getBoolean(CudaBackend.STRICT_PROPERTY)
+                    ? "a CUDA error fails the host-array call (" + CudaBackend.STRICT_PROPERTY + ")"
+                    : "a host-array call that meets a CUDA error finishes on the CPU (-D" + CudaBackend.STRICT_PROPERTY
+                            + "=true: fail instead)");
             dev.nonlin.Crossover c = Backends.crossover();
             if (c != null) {
                 for (dev.nonlin.Activation.Family f : dev.nonlin.Activation.Family.values()) {
