@@ -2,6 +2,7 @@ package dev.nonlin.cli;
 
 import dev.nonlin.Activation;
 import dev.nonlin.Activations;
+import dev.nonlin.cuda.CudaBackend;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,6 +19,30 @@ class CheckCommandTest {
                     f + " missing or failing:\n" + r);
         }
         assertTrue(r.out().contains("all " + Activations.all().size() + " functions pass"), r.toString());
+    }
+
+    /** check sets the strict property for its run (a CUDA error must fail it) and leaves it as it found it. */
+    @Test
+    void checkLeavesTheStrictPropertyAsItFoundIt() {
+        String before = System.getProperty(CudaBackend.STRICT_PROPERTY);
+        try {
+            for (String outside : new String[] {null, "false"}) {
+                if (outside == null) {
+                    System.clearProperty(CudaBackend.STRICT_PROPERTY);
+                } else {
+                    System.setProperty(CudaBackend.STRICT_PROPERTY, outside);
+                }
+                Cli.Run r = Cli.run("check", "--backend", "cpu", "--sizes", "1");
+                assertEquals(Main.OK, r.code(), r.toString());
+                assertEquals(outside, System.getProperty(CudaBackend.STRICT_PROPERTY));
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(CudaBackend.STRICT_PROPERTY);
+            } else {
+                System.setProperty(CudaBackend.STRICT_PROPERTY, before);
+            }
+        }
     }
 
     @Test
