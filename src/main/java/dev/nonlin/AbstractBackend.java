@@ -705,10 +705,18 @@ public abstract class AbstractBackend implements Backend {
 
     /** In place (same array, same offset) is fine; any other overlap is rejected. */
     private static void aliasing(String an, float[] a, int ao, String bn, float[] b, int bo, int n) {
-        if (a == b && ao != bo && ao < bo + n && bo < ao + n) {
+        if (ao != bo && overlaps(a, ao, b, bo, n)) {
             throw new IllegalArgumentException(an + " [" + ao + ", " + (ao + n) + ") and " + bn + " [" + bo + ", "
                     + (bo + n) + ") overlap; use the same offset for in place, or disjoint ranges");
         }
+    }
+
+    /**
+     * Whether two ranges of n elements share elements of one array: in place (the same offset,
+     * which the argument checks allow) or overlapping (which they refuse).
+     */
+    protected static boolean overlaps(float[] a, int ao, float[] b, int bo, long n) {
+        return a == b && ao < bo + n && bo < ao + n;
     }
 
     /**

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.function.Executable;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,5 +100,15 @@ class BackendArgumentsTest {
         assertThrows(IllegalArgumentException.class, () -> b.tensor(new float[5], 2, 3));
         assertThrows(IllegalArgumentException.class, () -> b.allocate(-1, 3));
         t.close();
+    }
+
+    /** The one overlap test, shared by the argument checks and CUDA's fallback (HostCalls). */
+    @Test
+    void overlapIsSharedElementsOfOneArray() {
+        float[] a = new float[10];
+        assertTrue(AbstractBackend.overlaps(a, 0, a, 0, 4));
+        assertTrue(AbstractBackend.overlaps(a, 3, a, 0, 4));
+        assertFalse(AbstractBackend.overlaps(a, 4, a, 0, 4));
+        assertFalse(AbstractBackend.overlaps(a, 0, new float[10], 0, 4));
     }
 }

@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
-import static dev.nonlin.cuda.HostCalls.overlaps;
 import static dev.nonlin.cuda.HostCalls.rest;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
@@ -158,7 +157,7 @@ public final class CudaBackend extends AbstractBackend {
                 Cuda.call("cuEventElapsedTime", () -> JCudaDriver.cuEventElapsedTime(ms, start, stop));
             });
         } finally {
-            Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(dev.context));
+            dev.makeCurrentQuietly();
             if (made[1]) {
                 Cuda.quietly("cuEventDestroy", () -> JCudaDriver.cuEventDestroy(stop));
             }
@@ -231,7 +230,7 @@ public final class CudaBackend extends AbstractBackend {
                 }
             });
         } finally {
-            Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(dev.context));
+            dev.makeCurrentQuietly();
             if (made[5]) {
                 Cuda.quietly("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(down));
             }
@@ -295,7 +294,7 @@ public final class CudaBackend extends AbstractBackend {
     /** Called once per tensor, from close() or the cleaner. */
     void free(CUdeviceptr p, long bytes) {
         bytesInUse.addAndGet(-bytes);
-        Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(dev.context));
+        dev.makeCurrentQuietly();
         Cuda.quietly("cuMemFree", () -> JCudaDriver.cuMemFree(p));
     }
 

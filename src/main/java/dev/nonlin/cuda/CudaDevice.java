@@ -98,6 +98,11 @@ final class CudaDevice {
         Cuda.call("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
     }
 
+    /** {@link #makeCurrent()} for clean-ups after an error: a failure is logged ({@link Cuda#quietly}). */
+    void makeCurrentQuietly() {
+        Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
+    }
+
     /**
      * Loads one module. The build ships the PTX that nvcc wrote ({@code name.ptx}, ISA 9.0: CUDA 13
      * drivers) and, where it could, a copy with its {@code .version} lowered for CUDA 12 drivers
@@ -200,8 +205,7 @@ final class CudaDevice {
      * @throws CudaError                when the module has no such kernel
      */
     CUfunction function(String module, String kernel) {
-        String key = module + "/" + kernel;
-        CUfunction f = functions.get(key);
+        CUfunction f = functions.get(kernel);   // kernel names are unique across modules (LaunchesPtxTest)
         if (f != null) {
             return f;
         }
@@ -220,7 +224,7 @@ final class CudaDevice {
         }
         CUfunction g = new CUfunction();
         Cuda.call("cuModuleGetFunction " + module + "/" + kernel, () -> JCudaDriver.cuModuleGetFunction(g, m, kernel));
-        functions.put(key, g);
+        functions.put(kernel, g);
         return g;
     }
 

@@ -104,9 +104,4 @@ final class HostCalls {
             cpu.run((int) from, 1, (int) (n - from));
         }
     }
-
-    /** Whether two ranges of n elements share elements of one array. */
-    static boolean overlaps(float[] a, int ao, float[] b, int bo, long n) {
-        return a == b && ao < bo + n && bo < ao + n;
-    }
 }

@@ -65,7 +65,7 @@ final class Staging implements AutoCloseable {
             return;
         }
         closed = true;
-        Cuda.quietly("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(device.context));
+        device.makeCurrentQuietly();
         for (int s = 0; s < STREAMS; s++) {
             CUstream st = streams[s];
             if (st != null) {

@@ -12,7 +12,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -194,14 +193,5 @@ class HostCallsTest {
         assertEquals("[[21, 2, 7], [13, 1, 22]]", Arrays.deepToString(calls.toArray()));
         assertThrows(IllegalStateException.class, () -> HostCalls.rest(Activation.softmax(), 3, 5, 7, (o, r, c) -> {
         }));
-    }
-
-    @Test
-    void overlapIsSharedElementsOfOneArray() {
-        float[] a = new float[10];
-        assertTrue(HostCalls.overlaps(a, 0, a, 0, 4));
-        assertTrue(HostCalls.overlaps(a, 3, a, 0, 4));
-        assertFalse(HostCalls.overlaps(a, 4, a, 0, 4));
-        assertFalse(HostCalls.overlaps(a, 0, new float[10], 0, 4));
     }
 }

@@ -167,6 +167,9 @@ class LaunchesPtxTest {
         for (String m : Stream.concat(CudaDevice.MODULES.stream(), CudaDevice.LAZY_MODULES.stream()).toList()) {
             PtxEntries.of(m).keySet().forEach(k -> inPtx.add(m + "/" + k));
         }
+        // CudaDevice caches kernels by name alone
+        assertEquals(inPtx.size(), inPtx.stream().map(k -> k.substring(k.indexOf('/') + 1)).distinct().count(),
+                "kernel names repeated across modules: " + inPtx);
         Set<String> unlaunched = new TreeSet<>(inPtx);
         unlaunched.removeAll(launched);
         assertEquals(Set.of(), unlaunched, "kernels in the PTX that no launch uses");
