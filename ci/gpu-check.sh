@@ -2,6 +2,7 @@
 # Runs on the GPU machine (no Maven, no network): the GPU test suite (activations, losses and the
 # dense layer: CudaDifferentialTest, CudaDenseDifferentialTest, ...: every class tagged gpu),
 # `nonlin check`, `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table), the
+# device bandwidth and the host-array path (with the backend's copy threads, then with one), the
 # SGEMM throughput of each matmul path, and a short GPU-vs-CPU benchmark, from the folder that
 # ci/prepare-gpu-check.sh filled (.device by default).
 # Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $RESULTS
@@ -66,6 +67,9 @@ accuracy_rc=${PIPESTATUS[0]}
 
 echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
 step "${T_BANDWIDTH:-40}" $JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$RESULTS/bandwidth.csv" 2>&1 | tee "$RESULTS/bandwidth.txt"
+echo "== the host-array path again with one copying thread (what HostCopy's threads buy)"
+step "${T_BANDWIDTH_1T:-20}" $JAVA -Xmx8g -Dnonlin.cuda.copyThreads=1 -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" \
+    "$RESULTS/bandwidth-1thread.csv" host 2>&1 | tee "$RESULTS/bandwidth-1thread.txt"
 
 echo "== SGEMM throughput (4096^3): nonlin's tiled kernel, and cuBLAS where JCublas loads"
 step "${T_GEMM:-30}" $JAVA -Xmx4g -cp "$CP" dev.nonlin.cuda.GemmThroughput 4096 "$RESULTS/gemm.csv" 2>&1 | tee "$RESULTS/gemm.txt"
@@ -87,5 +91,6 @@ fi
   echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc; $((SECONDS)) s"
   # a suite whose tests all skipped (no usable GPU) also exits 0: the counts tell
   grep -E "tests (successful|skipped|failed|aborted)" "$RESULTS/junit-gpu.txt" | tr -s ' ' | tr '\n' ';'; echo
+  grep -hE "pinned copies|host copies|float\[\] 2\^26" "$RESULTS"/bandwidth*.txt 2>/dev/null
 } | tee "$RESULTS/summary.txt"
 [ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ] && [ "$accuracy_rc" = 0 ]

@@ -84,6 +84,8 @@ final class InfoCommand implements Callable<Integer> {
                     ? "a CUDA error fails the host-array call (" + CudaBackend.STRICT_PROPERTY + ")"
                     : "a host-array call that meets a CUDA error finishes on the CPU (-D" + CudaBackend.STRICT_PROPERTY
                             + "=true: fail instead)");
+            line(out, "gpu copies", gpu.copyThreads() + " thread(s) copy host arrays to and from pinned memory (-D"
+                    + "nonlin.cuda.copyThreads=N)");
             dev.nonlin.Crossover c = Backends.crossover();
             if (c != null) {
                 for (dev.nonlin.Activation.Family f : dev.nonlin.Activation.Family.values()) {

@@ -62,6 +62,8 @@ public final class CudaBackend extends AbstractBackend {
     private final AtomicLong bytesInUse = new AtomicLong();
     private final ConcurrentLinkedDeque<Staging> staging = new ConcurrentLinkedDeque<>();
     private final Semaphore stagingPermits = new Semaphore(MAX_STAGING);
+    /** The CPU side of every host-array copy, split over a few threads ({@link HostCopy}). */
+    private final HostCopy copies = HostCopy.fromProperty();
     private final DeviceScratch scratch;
     private final Object gemmLock = new Object();
     /** Guarded by gemmLock; null until the first matmul or gemmDescription(). */
@@ -621,11 +623,11 @@ public final class CudaBackend extends AbstractBackend {
                     pendingOff[s] = -1;
                 }
                 CUstream stream = st.streams[s];
-                fill(st.host[s][0], a, ao + (int) off, len);
+                copies.put(st.host[s][0], a, ao + (int) off, len);
                 long bytes = (long) len * Float.BYTES;
                 Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(st.dev[s][0], st.hostPtr[s][0], bytes, stream));
                 if (b != null) {
-                    fill(st.host[s][1], b, bo + (int) off, len);
+                    copies.put(st.host[s][1], b, bo + (int) off, len);
                     Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(st.dev[s][1], st.hostPtr[s][1], bytes, stream));
                 }
                 long r = rowWise ? len / cols : 1;
@@ -650,19 +652,21 @@ public final class CudaBackend extends AbstractBackend {
         }
     }
 
-    private static void fill(FloatBuffer dst, float[] src, int off, int len) {
-        dst.clear();
-        dst.put(src, off, len);
-    }
-
-    private static void drain(Staging st, int s, float[] out, int oo, long off, int len) {
+    private void drain(Staging st, int s, float[] out, int oo, long off, int len) {
         Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(st.streams[s]));
-        FloatBuffer h = st.host[s][2];
-        h.clear();
-        h.get(out, oo + (int) off, len);
+        copies.get(st.host[s][2], out, oo + (int) off, len);
     }
 
-    /** Host → device through staging (used by tensors); waits for the tensor operations launched before it. */
+    /** Threads that copy between host arrays and the pinned buffers ({@link HostCopy#THREADS_PROPERTY}). */
+    public int copyThreads() {
+        return copies.threads();
+    }
+
+    /**
+     * Host → device through staging (used by tensors); waits for the tensor operations launched
+     * before it. Chunks alternate between the staging set's two streams, so that the CPU fills one
+     * pinned buffer while the other is on the link; it returns when every copy is done.
+     */
     void upload(float[] src, int srcOffset, CUdeviceptr dst, long n) {
         guard("upload", () -> {
             Staging st = borrow((int) Math.min(n, CHUNK));
@@ -672,13 +676,20 @@ public final class CudaBackend extends AbstractBackend {
                 // operations (and allocate's memset) use: wait for those, or a pending memset could
                 // land after this copy.
                 Cuda.call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);
-                CUstream stream = st.streams[0];
-                for (long off = 0; off < n; off += st.capacity) {
+                long chunk = 0;
+                for (long off = 0; off < n; off += st.capacity, chunk++) {
+                    int s = (int) (chunk & 1);
+                    CUstream stream = st.streams[s];
+                    if (chunk >= 2) {   // chunk − 2 has left this stream's buffer
+                        Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(stream));
+                    }
                     int len = (int) Math.min(st.capacity, n - off);
-                    fill(st.host[0][0], src, srcOffset + (int) off, len);
+                    copies.put(st.host[s][0], src, srcOffset + (int) off, len);
                     long bytes = (long) len * Float.BYTES;
                     CUdeviceptr d = dst.withByteOffset(off * Float.BYTES);
-                    Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(d, st.hostPtr[0][0], bytes, stream));
+                    Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(d, st.hostPtr[s][0], bytes, stream));
+                }
+                for (CUstream stream : st.streams) {   // kernels on the default stream may read dst next
                     Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(stream));
                 }
                 give(st);
@@ -694,23 +705,30 @@ public final class CudaBackend extends AbstractBackend {
         download(src, dst, dstOffset, n, new Written());
     }
 
-    /** {@link #download(CUdeviceptr, float[], int, long)}, recording in {@code w} how much of dst it wrote. */
+    /**
+     * {@link #download(CUdeviceptr, float[], int, long)}, recording in {@code w} how much of dst it
+     * wrote. Chunks alternate between the staging set's two streams: chunk i + 1 is on the link
+     * while the CPU copies chunk i out. dst is written in order, so {@code w} is a prefix.
+     */
     void download(CUdeviceptr src, float[] dst, int dstOffset, long n, Written w) {
         guard("download", () -> {
             Staging st = borrow((int) Math.min(n, CHUNK));
             try {
                 dev.makeCurrent();
                 Cuda.call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);   // tensor ops run on the default stream
-                CUstream stream = st.streams[0];
-                for (long off = 0; off < n; off += st.capacity) {
-                    int len = (int) Math.min(st.capacity, n - off);
-                    long bytes = (long) len * Float.BYTES;
-                    CUdeviceptr d = src.withByteOffset(off * Float.BYTES);
-                    Cuda.call("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(st.hostPtr[0][2], d, bytes, stream));
-                    Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(stream));
-                    FloatBuffer h = st.host[0][2];
-                    h.clear();
-                    h.get(dst, dstOffset + (int) off, len);
+                long cap = st.capacity;
+                long chunks = (n + cap - 1) / cap;
+                if (chunks > 0) {
+                    enqueueDown(st, src, n, 0);
+                }
+                for (long c = 0; c < chunks; c++) {
+                    if (c + 1 < chunks) {   // its buffer was emptied when chunk c − 1 was copied out
+                        enqueueDown(st, src, n, c + 1);
+                    }
+                    int s = (int) (c & 1);
+                    long off = c * cap;
+                    int len = (int) Math.min(cap, n - off);
+                    drain(st, s, dst, dstOffset, off, len);
                     w.upTo = off + len;
                 }
                 give(st);
@@ -719,6 +737,15 @@ public final class CudaBackend extends AbstractBackend {
                 throw e;
             }
         });
+    }
+
+    /** Enqueues chunk c of a download (device src → the pinned buffer of stream c mod 2). */
+    private static void enqueueDown(Staging st, CUdeviceptr src, long n, long c) {
+        int s = (int) (c & 1);
+        long off = c * st.capacity;
+        long bytes = Math.min(st.capacity, n - off) * Float.BYTES;
+        CUdeviceptr d = src.withByteOffset(off * Float.BYTES);
+        Cuda.call("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(st.hostPtr[s][2], d, bytes, st.streams[s]));
     }
 
     private Staging borrow(int minCapacity) {

@@ -21,7 +21,12 @@ import java.util.Locale;
  * copy (8 bytes per element: read + write) measured in the same run. Each figure is the median
  * of several timed calls, each synchronised.
  *
- * <pre>java -cp ... dev.nonlin.cuda.DeviceBandwidth [log2(n)=28] [out.csv]</pre>
+ * <p>The host-array path also crosses the CPU twice per element ({@link HostCopy}); its copy
+ * speed with one thread and with the backend's threads is printed beside the link's, and
+ * {@code host} as the third argument runs the host-array part alone (gpu-check runs it again
+ * with {@code -Dnonlin.cuda.copyThreads=1}, so that one run shows what the threads buy).
+ *
+ * <pre>java -cp ... dev.nonlin.cuda.DeviceBandwidth [log2(n)=28] [out.csv] [host]</pre>
  */
 public final class DeviceBandwidth {
     private DeviceBandwidth() {
@@ -30,11 +35,26 @@ public final class DeviceBandwidth {
     public static void main(String[] args) throws IOException {
         int log2 = args.length > 0 ? Integer.parseInt(args[0]) : 28;
         Path csv = args.length > 1 ? Path.of(args[1]) : null;
+        boolean hostOnly = args.length > 2 && args[2].equals("host");
         CudaBackend gpu = CudaSupport.backend();
         long n = 1L << log2;
         System.out.printf(Locale.ROOT, "%s%nn = 2^%d = %d floats (%.2f GiB per tensor)%n", gpu.description(), log2, n,
                 n * 4.0 / (1L << 30));
         StringBuilder out = new StringBuilder("function,direction,path,n,seconds,GB_per_s,fraction_of_copy\n");
+        if (!hostOnly) {
+            tensors(gpu, n, out);
+        }
+        hostArrays(gpu, out);
+        if (csv != null) {
+            Files.writeString(csv, out);
+        }
+        try (PrintWriter w = new PrintWriter(System.out)) {
+            w.flush();
+        }
+    }
+
+    /** Every catalogue entry on device tensors of n elements, against a device-to-device copy. */
+    private static void tensors(CudaBackend gpu, long n, StringBuilder out) {
         try (Tensor x = gpu.allocate(1, n); Tensor y = gpu.allocate(1, n); Tensor dy = gpu.allocate(1, n)) {
             double copy = median(7, () -> {
                 gpu.copy(x, y);
@@ -74,7 +94,10 @@ public final class DeviceBandwidth {
                 }
             }
         }
-        // host arrays: PCIe-bound; compare with the CPU backend on the same arrays
+    }
+
+    /** float[] in, float[] out at 2^26, against pinned copies both ways at once and the CPU backend. */
+    private static void hostArrays(CudaBackend gpu, StringBuilder out) {
         int m = 1 << 26;
         float[] hx = new float[m];
         float[] hy = new float[m];
@@ -88,6 +111,27 @@ public final class DeviceBandwidth {
         System.out.printf(Locale.ROOT, "pinned copies 2^26 floats, both directions at once: %.1f GB/s each way%n",
                 bytes / limit / 1e9);
         out.append(String.format(Locale.ROOT, "pinned_link,,copy,%d,%.6e,%.1f,%n", m, limit, bytes / limit / 1e9));
+        // the CPU side of the same path: 4 MiB chunks of a 2^26 array into a direct buffer and back
+        float[] big = new float[m];
+        java.nio.FloatBuffer buf = java.nio.ByteBuffer.allocateDirect(CudaBackend.CHUNK * Float.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int threads : new int[] {1, gpu.copyThreads()}) {
+            HostCopy c = new HostCopy(threads);
+            double put = median(3, () -> {
+                for (int o = 0; o < m; o += CudaBackend.CHUNK) {
+                    c.put(buf, big, o, CudaBackend.CHUNK);
+                }
+            });
+            double get = median(3, () -> {
+                for (int o = 0; o < m; o += CudaBackend.CHUNK) {
+                    c.get(buf, big, o, CudaBackend.CHUNK);
+                }
+            });
+            System.out.printf(Locale.ROOT, "host copies, %d thread(s): float[] to pinned %.1f GB/s, pinned to float[] %.1f GB/s%n",
+                    threads, bytes / put / 1e9, bytes / get / 1e9);
+            out.append(String.format(Locale.ROOT, "host_copy_up,,%d threads,%d,%.6e,%.1f,%n", threads, m, put, bytes / put / 1e9));
+            out.append(String.format(Locale.ROOT, "host_copy_down,,%d threads,%d,%.6e,%.1f,%n", threads, m, get, bytes / get / 1e9));
+        }
         Backend cpu = Backends.cpu();
         for (String spec : new String[] {"relu", "gelu", "softmax"}) {
             Activation f = Activation.parse(spec);
@@ -95,17 +139,12 @@ public final class DeviceBandwidth {
             int rows = m / cols;
             double tg = median(3, () -> gpu.forward(f, hx, 0, hy, 0, rows, cols));
             double tc = median(3, () -> cpu.forward(f, hx, 0, hy, 0, rows, cols));
-            System.out.printf(Locale.ROOT, "%-12s float[] 2^26: gpu %8.1f ms (%3.0f %% of the pinned-copy limit), "
+            System.out.printf(Locale.ROOT, "%-12s float[] 2^26, %d copy thread(s): gpu %8.1f ms (%3.0f %% of the pinned-copy limit), "
                             + "cpu %8.1f ms, gpu/cpu speed %.2f×%n",
-                    spec, tg * 1e3, 100 * limit / tg, tc * 1e3, tc / tg);
-            out.append(String.format(Locale.ROOT, "\"%s\",forward,float[],%d,%.6e,%.1f,%n", spec, m, tg, 8.0 * m / tg / 1e9));
+                    spec, gpu.copyThreads(), tg * 1e3, 100 * limit / tg, tc * 1e3, tc / tg);
+            out.append(String.format(Locale.ROOT, "\"%s\",forward,float[] %d copy threads,%d,%.6e,%.1f,%.3f%n", spec,
+                    gpu.copyThreads(), m, tg, 8.0 * m / tg / 1e9, limit / tg));
             out.append(String.format(Locale.ROOT, "\"%s\",forward,cpu float[],%d,%.6e,%.1f,%n", spec, m, tc, 8.0 * m / tc / 1e9));
-        }
-        if (csv != null) {
-            Files.writeString(csv, out);
-        }
-        try (PrintWriter w = new PrintWriter(System.out)) {
-            w.flush();
         }
     }
 
