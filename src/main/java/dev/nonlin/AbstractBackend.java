@@ -129,6 +129,7 @@ public abstract class AbstractBackend implements Backend {
         alpha("alpha", alpha, cols);
         range("y", y, yOffset, n);
         aliasing("x", x, xOffset, "y", y, yOffset, n);
+        notIntoAlpha("y", y, yOffset, n, alpha);
         if (n > 0) {
             preluForwardArray(x, xOffset, alpha, y, yOffset, rows, cols);
         }
@@ -154,6 +155,7 @@ public abstract class AbstractBackend implements Backend {
         }
         aliasing("dy", dy, dyOffset, "dx", dx, dxOffset, n);
         aliasing("x", x, xOffset, "dx", dx, dxOffset, n);
+        notIntoAlpha("dx", dx, dxOffset, n, alpha);
         if (n == 0) {
             java.util.Arrays.fill(dAlpha, 0f);
             return;
@@ -649,9 +651,8 @@ public abstract class AbstractBackend implements Backend {
         if (target == null) {
             throw new IllegalArgumentException("target must not be null");
         }
-        if (target.backend() != this) {
-            throw new IllegalArgumentException("target belongs to backend " + target.backend().name()
-                    + ", not to this " + name() + " backend");
+        if (!(target instanceof AbstractIntTensor) || target.backend() != this) {
+            throw new IllegalArgumentException(foreign("target", target, target.backend()));
         }
         if (target.isClosed()) {
             throw new IllegalArgumentException("target is closed");
@@ -712,6 +713,18 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
+     * PReLU's α is read for every row while the output is written, so the output must not be
+     * written over it (the tensor versions refuse y == alpha and dx == alpha the same way). α is a
+     * whole array of 1 or cols floats, so this is the case of one row written into α's array.
+     */
+    private static void notIntoAlpha(String name, float[] out, int offset, int n, float[] alpha) {
+        if (out == alpha && n > 0 && offset < alpha.length) {
+            throw new IllegalArgumentException(name + " [" + offset + ", " + (offset + n) + ") overlaps alpha [0, "
+                    + alpha.length + ") in the same array; alpha must stay unchanged while " + name + " is written");
+        }
+    }
+
+    /**
      * Whether two ranges of n elements share elements of one array: in place (the same offset,
      * which the argument checks allow) or overlapping (which they refuse).
      */
@@ -732,13 +745,29 @@ public abstract class AbstractBackend implements Backend {
         if (t == null) {
             throw new IllegalArgumentException(name + " must not be null");
         }
-        if (t.backend() != this) {
-            throw new IllegalArgumentException(name + " belongs to backend " + t.backend().name()
-                    + ", not to this " + name() + " backend");
+        if (!(t instanceof AbstractTensor) || t.backend() != this) {
+            throw new IllegalArgumentException(foreign(name, t, t.backend()));
         }
         if (t.isClosed()) {
             throw new IllegalArgumentException(name + " is closed");
         }
+    }
+
+    /**
+     * Why a tensor is not this backend's: made by another backend (named so that two instances of
+     * one kind, say two CPU backends, can be told apart), or not made by a nonlin backend at all.
+     */
+    private String foreign(String name, Object t, Backend owner) {
+        if (!(t instanceof AbstractTensor) && !(t instanceof AbstractIntTensor)) {
+            return name + " is a " + t.getClass().getName() + ", not a tensor made by a nonlin backend "
+                    + "(use this backend's allocate, tensor or intTensor)";
+        }
+        if (owner != null && owner.name().equals(name())) {
+            return name + " belongs to another " + name() + " backend instance (" + owner.description()
+                    + "), not to this one (" + description() + ")";
+        }
+        return name + " belongs to backend " + (owner == null ? "null" : owner.description()) + ", not to this "
+                + name() + " backend (" + description() + ")";
     }
 
     private static void sameShape(String an, Tensor a, String bn, Tensor b) {

@@ -143,7 +143,12 @@ public sealed interface Activation {
         return SpecParser.parse(spec);
     }
 
-    /** Every function name that {@link #parse} accepts, aliases included, with its parameter keys. */
+    /**
+     * Every function of the catalogue by its canonical name (PyTorch's), with its parameter keys:
+     * one entry per function. {@link #parse} also accepts the aliases {@code log_sigmoid},
+     * {@code linear}, {@code logsoftmax}, {@code gelu(approximate=erf)} and {@code alpha} for
+     * leaky_relu's slope; its error for an unknown name lists them.
+     */
     static Map<String, List<String>> grammar() {
         return SpecParser.grammar();
     }

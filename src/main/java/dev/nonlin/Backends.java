@@ -103,7 +103,6 @@ public final class Backends {
             case "cpu":
                 return cpu();
             case "cuda":
-            case "gpu":
                 return cuda();
             default:
                 throw new IllegalArgumentException("backend must be auto, cpu or cuda, got '" + name + "'");

@@ -59,17 +59,24 @@ public final class Crossover {
 
     /** The element count from which a host array of this family goes to the GPU ({@link #NEVER}: never). */
     public long elements(Family family) {
-        return elements.get(family);
+        return elements.get(requireFamily(family));
     }
 
     /** Where the value for this family came from, in words. */
     public String source(Family family) {
-        return sources.get(family);
+        return sources.get(requireFamily(family));
     }
 
     /** Whether a host-array call of {@code n} elements of this family should run on the GPU. */
     public boolean gpu(Family family, long n) {
-        return n >= elements.get(family);
+        return n >= elements.get(requireFamily(family));
+    }
+
+    private static Family requireFamily(Family family) {
+        if (family == null) {
+            throw new IllegalArgumentException("family must not be null");
+        }
+        return family;
     }
 
     /** One size in the property syntax: {@code never}, {@code 2^18} or {@code 262144}. */
@@ -145,6 +152,12 @@ public final class Crossover {
      * @throws IllegalArgumentException naming the bad family or size and the value
      */
     public static Crossover parse(String spec, Crossover base) {
+        if (spec == null) {
+            throw new IllegalArgumentException("spec must not be null");
+        }
+        if (base == null) {
+            throw new IllegalArgumentException("base must not be null (Crossover.defaults(), say)");
+        }
         EnumMap<Family, Long> e = new EnumMap<>(base.elements);
         EnumMap<Family, String> s = new EnumMap<>(base.sources);
         parseInto(spec, "spec", e, s);
@@ -172,6 +185,7 @@ public final class Crossover {
             }
             return;
         }
+        java.util.Set<Family> named = java.util.EnumSet.noneOf(Family.class);
         for (String part : v.split(",")) {
             int eq = part.indexOf('=');
             if (eq < 0) {
@@ -179,6 +193,9 @@ public final class Crossover {
                         + "' in '" + spec + "'");
             }
             Family f = family(part.substring(0, eq).strip(), where);
+            if (!named.add(f)) {
+                throw new IllegalArgumentException(where + ": " + f.key() + " is given twice in '" + spec + "'");
+            }
             e.put(f, parseSize(part.substring(eq + 1), where + " " + f.key()));
             s.put(f, where);
         }

@@ -125,7 +125,12 @@ public sealed interface Loss {
         return SpecParser.parseLoss(spec);
     }
 
-    /** Every loss name that {@link #parse} accepts, with its parameter keys. */
+    /**
+     * Every loss by its canonical name, with its parameter keys. {@link #parse} also accepts
+     * PyTorch's functional names ({@code mse_loss}, {@code binary_cross_entropy},
+     * {@code binary_cross_entropy_with_logits}, {@code cross_entropy}); its error for an unknown
+     * name lists them.
+     */
     static Map<String, List<String>> grammar() {
         return SpecParser.lossGrammar();
     }

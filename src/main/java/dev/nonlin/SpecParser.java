@@ -13,6 +13,11 @@ final class SpecParser {
     }
 
     private static final Map<String, List<String>> GRAMMAR;
+    /** A decimal literal, or NaN/Infinity (which the records refuse with their own message). */
+    private static final java.util.regex.Pattern DECIMAL =
+            java.util.regex.Pattern.compile("[+-]?((\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?|NaN|Infinity)");
+    /** A decimal literal whose digits are all zero. */
+    private static final java.util.regex.Pattern ZERO = java.util.regex.Pattern.compile("[+-]?(0+(\\.0*)?|\\.0+)([eE][+-]?\\d+)?");
 
     static {
         Map<String, List<String>> g = new LinkedHashMap<>();
@@ -44,6 +49,13 @@ final class SpecParser {
     static Map<String, List<String>> grammar() {
         return GRAMMAR;
     }
+
+    /** The other names parse accepts, as "alias = name" (kept beside the switch below, which is what accepts them). */
+    static final String ALIASES = "log_sigmoid = logsigmoid, linear = identity, logsoftmax = log_softmax, "
+            + "gelu(approximate=erf) = gelu(approximate=none), swish(beta=1) = silu, leaky_relu(alpha=…) = leaky_relu(negative_slope=…)";
+    /** The PyTorch functional names parseLoss accepts. */
+    static final String LOSS_ALIASES = "mse_loss = mse, binary_cross_entropy = bce, "
+            + "binary_cross_entropy_with_logits = bce_with_logits, cross_entropy = softmax_cross_entropy";
 
     static Activation parse(String spec) {
         Args a = split(spec);
@@ -89,7 +101,7 @@ final class SpecParser {
             case "log_softmax": case "logsoftmax": f = new Activation.LogSoftmax(); break;
             default:
                 throw new IllegalArgumentException("unknown activation '" + name + "' in spec '" + spec
-                        + "'; known: " + String.join(", ", GRAMMAR.keySet()));
+                        + "'; known: " + String.join(", ", GRAMMAR.keySet()) + " (aliases: " + ALIASES + ")");
         }
         a.requireAllUsed();
         return f;
@@ -194,7 +206,7 @@ final class SpecParser {
                 break;
             default:
                 throw new IllegalArgumentException("unknown loss '" + a.name + "' in spec '" + spec
-                        + "'; known: " + String.join(", ", LOSS_GRAMMAR.keySet()));
+                        + "'; known: " + String.join(", ", LOSS_GRAMMAR.keySet()) + " (aliases: " + LOSS_ALIASES + ")");
         }
         a.requireAllUsed();
         return l;
@@ -287,13 +299,28 @@ final class SpecParser {
             return v == null ? dflt : v;
         }
 
+        /**
+         * A decimal number ({@code 0.2}, {@code -1e-3}, {@code .5}), or {@code NaN}/{@code Infinity}
+         * for the records to judge. Java's own suffixes and hex forms ({@code 0.2f}, {@code 0x1p-2})
+         * are not numbers in PyTorch's spelling and are refused, and so is a literal that float
+         * cannot hold: a non-zero value that rounds to 0, or a finite one that rounds to ∞.
+         */
         private float toFloat(String key, String v) {
-            try {
-                return Float.parseFloat(v);
-            } catch (NumberFormatException e) {
+            if (!DECIMAL.matcher(v).matches()) {
                 throw new IllegalArgumentException(
                         "spec '" + spec + "': " + key + " must be a number, got '" + v + "'");
             }
+            float f = Float.parseFloat(v);
+            boolean word = v.endsWith("NaN") || v.endsWith("Infinity");
+            if (!word && Float.isInfinite(f)) {
+                throw new IllegalArgumentException("spec '" + spec + "': " + key + " = " + v
+                        + " is beyond float's range (±3.4028235e38)");
+            }
+            if (f == 0f && !ZERO.matcher(v).matches()) {
+                throw new IllegalArgumentException("spec '" + spec + "': " + key + " = " + v
+                        + " rounds to 0 in float (the smallest positive float is 1.4e-45)");
+            }
+            return f;
         }
 
         void requireAllUsed() {

@@ -5,8 +5,10 @@ package dev.nonlin;
  * memory on CUDA. Keeping data in tensors across calls avoids host↔device copies, which is the
  * only way an elementwise function pays off on a GPU.
  *
- * <p>Close a tensor when done; using a closed tensor throws {@link IllegalStateException}.
- * Closing twice is harmless.
+ * <p>Close a tensor when done; closing twice is harmless. A closed tensor's own methods
+ * ({@link #copyFrom}, {@link #copyTo}, {@link #toArray}) throw {@link IllegalStateException}; a
+ * backend operation given a closed tensor throws {@link IllegalArgumentException} naming the
+ * argument ("x is closed"), as for any other bad argument.
  */
 public interface Tensor extends AutoCloseable {
 

@@ -67,6 +67,24 @@ class ActivationSpecTest {
     }
 
     @Test
+    void everyListedAliasParsesToTheFunctionItNames() {
+        // the list that the unknown-name error shows: each "alias = name" must hold
+        for (String pair : SpecParser.ALIASES.split(", (?![^(]*\\))")) {
+            String[] an = pair.replace("…", "0.2").split(" = ");
+            assertEquals(2, an.length, pair);
+            assertEquals(Activation.parse(an[1]), Activation.parse(an[0]), pair);
+        }
+        for (String pair : SpecParser.LOSS_ALIASES.split(", ")) {
+            String[] an = pair.split(" = ");
+            assertEquals(Loss.parse(an[1]), Loss.parse(an[0]), pair);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activation.parse("relu7"));
+        assertTrue(e.getMessage().contains("log_sigmoid = logsigmoid"), e.getMessage());
+        IllegalArgumentException l = assertThrows(IllegalArgumentException.class, () -> Loss.parse("huber"));
+        assertTrue(l.getMessage().contains("cross_entropy = softmax_cross_entropy"), l.getMessage());
+    }
+
+    @Test
     void unknownKeyListsTheAllowedKeys() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Activation.parse("elu(beta=2)"));
@@ -93,6 +111,34 @@ class ActivationSpecTest {
     void outOfDomainParametersAreRejected(String spec) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activation.parse(spec));
         assertFalse(e.getMessage().isBlank());
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "leaky_relu(negative_slope=0.2f)|must be a number, got '0.2f'",
+            "leaky_relu(negative_slope=0.2d)|must be a number, got '0.2d'",
+            "leaky_relu(negative_slope=0x1p-2)|must be a number, got '0x1p-2'",
+            "elu(alpha=1.)|",
+            "leaky_relu(negative_slope=1e-50)|negative_slope = 1e-50 rounds to 0 in float",
+            "celu(alpha=1e-46)|alpha = 1e-46 rounds to 0 in float",
+            "elu(alpha=1e39)|alpha = 1e39 is beyond float's range",
+            "bce_with_logits(pos_weight=[1,2e-60])|pos_weight[1] = 2e-60 rounds to 0"})
+    void numbersAreDecimalsThatFloatCanHold(String spec, String message) {
+        if (message == null) {   // accepted: "1." is a decimal
+            assertEquals(new Activation.Elu(1f), Activation.parse(spec));
+            return;
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> { if (spec.startsWith("bce")) { Loss.parse(spec); } else { Activation.parse(spec); } });
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void zeroAndNegativeZeroAndSubnormalsStayNumbers() {
+        assertEquals(new Activation.LeakyRelu(0f), Activation.parse("leaky_relu(negative_slope=0.0e5)"));
+        assertEquals(new Activation.LeakyRelu(-0.25f), Activation.parse("leaky_relu(negative_slope=-.25)"));
+        assertEquals(new Activation.LeakyRelu(1e-40f), Activation.parse("leaky_relu(negative_slope=1e-40)"));
+        assertEquals(new Activation.LeakyRelu(0.5f), Activation.parse("leaky_relu(negative_slope=+5E-1)"));
     }
 
     @ParameterizedTest

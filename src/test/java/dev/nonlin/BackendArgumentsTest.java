@@ -75,6 +75,47 @@ class BackendArgumentsTest {
     }
 
     @Test
+    void aTensorNotMadeByABackendIsRefusedByName() {
+        // a Tensor of the caller's own making that claims this backend: refused, not a ClassCastException
+        Tensor fake = (Tensor) java.lang.reflect.Proxy.newProxyInstance(Tensor.class.getClassLoader(),
+                new Class<?>[] {Tensor.class}, (p, m, a) -> switch (m.getName()) {
+                    case "backend" -> b;
+                    case "rows" -> 1L;
+                    case "cols", "size" -> 6L;
+                    case "isClosed" -> false;
+                    case "toString" -> "fake";
+                    case "hashCode" -> 1;
+                    case "equals" -> p == a[0];
+                    default -> throw new UnsupportedOperationException(m.getName());
+                });
+        Tensor out = b.allocate(1, 6);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.forward(relu, fake, out));
+        assertTrue(e.getMessage().startsWith("x is a ") && e.getMessage().contains("not a tensor made by a nonlin backend"),
+                e.getMessage());
+        Tensor other = dev.nonlin.cpu.CpuBackend.scalar().allocate(1, 6);
+        IllegalArgumentException o = assertThrows(IllegalArgumentException.class, () -> b.forward(relu, other, out));
+        assertTrue(o.getMessage().startsWith("x belongs to another cpu backend instance (cpu: "), o.getMessage());
+        assertTrue(o.getMessage().contains("not to this one (" + b.description() + ")"), o.getMessage());
+    }
+
+    @Test
+    void preluOutputMustNotOverwriteAlpha() {
+        // alpha is 1 or cols long, so an output in alpha's own array is one row written over it;
+        // the tensor versions refuse y == alpha and dx == alpha the same way
+        float[] a = {0.25f, 0.5f, 2f};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.preluForward(x, 0, a, a, 0, 1, 3));
+        assertTrue(e.getMessage().contains("y [0, 3) overlaps alpha [0, 3)"), e.getMessage());
+        assertArrayEquals(new float[] {0.25f, 0.5f, 2f}, a, "alpha changed");
+        float[] one = {0.5f};
+        float[] dAlpha = new float[1];
+        IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                () -> b.preluBackward(x, 0, one, x, 0, one, 0, dAlpha, 1, 1));
+        assertTrue(d.getMessage().contains("dx [0, 1) overlaps alpha [0, 1)"), d.getMessage());
+        assertArrayEquals(new float[] {0.5f}, one, "alpha changed");
+        assertArrayEquals(new float[] {0f}, dAlpha, "dAlpha written");
+    }
+
+    @Test
     void preluAlphaMustMatchTheChannels() {
         rejects("alpha.length must be 1 or cols (3), got 2", () -> b.preluForward(x, 0, new float[2], y, 0, 2, 3));
         rejects("dAlpha.length (1)", () -> b.preluBackward(x, 0, new float[3], x, 0, y, 0, new float[1], 2, 3));

@@ -52,5 +52,7 @@ class BackendsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, Backends::auto);
         assertTrue(e.getMessage().contains("tpu"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Backends.named("fpga"));
+        // the names are the property's names, no more: "gpu" is not one (nor for -Dnonlin.backend)
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Backends.named("gpu")).getMessage().contains("'gpu'"));
     }
 }

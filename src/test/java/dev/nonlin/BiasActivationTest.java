@@ -186,7 +186,7 @@ class BiasActivationTest {
         Tensor row = filled(b, 1, 3);
         Tensor rowBias = filled(b, 1, 3);
         rejects("y must not be bias", () -> b.biasActivationForward(relu, row, rowBias, rowBias), rowBias);
-        rejects("y belongs to backend", () -> b.biasActivationForward(relu, z, bias,
+        rejects("y belongs to another cpu backend instance", () -> b.biasActivationForward(relu, z, bias,
                 CpuBackend.scalar().allocate(2, 3)), y);
         rejects("dBias.size() (2) must equal z.cols() (3)",
                 () -> b.biasActivationBackward(relu, z, bias, dy, dz, filled(b, 2, 1)), dz);

@@ -66,11 +66,21 @@ class CrossoverTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "-1|-1", "lots|'lots'", "2^63|'2^63'", "2^-1|'2^-1'", "softmax=5|'softmax'",
-            "transcendental|'transcendental'", "transcendental=fast|'fast'", "''|''"})
+            "transcendental|'transcendental'", "transcendental=fast|'fast'", "''|''",
+            "piecewise=1,PIECEWISE=2|piecewise is given twice"})
     void badValuesNameTheValue(String spec, String named) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Crossover.parse(spec, Crossover.defaults()));
         assertTrue(e.getMessage().contains(named), e.getMessage());
+    }
+
+    @Test
+    void nullsAreNamed() {
+        Crossover d = Crossover.defaults();
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Crossover.parse(null, d)).getMessage().contains("spec"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Crossover.parse("2^10", null)).getMessage().contains("base"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> d.elements(null)).getMessage().contains("family"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> d.gpu(null, 5)).getMessage().contains("family"));
     }
 
     @Test

@@ -261,7 +261,7 @@ class MatmulTest {
         Tensor w = b.tensor(wg, 2, 3);
         rejects("g must not be w", () -> b.optimizerStep(sgd, 1, w, b.tensor(wg, 2, 3), null, null), w);
         Tensor foreign = CpuBackend.scalar().tensor(new float[12], 3, 4);
-        rejects("b belongs to backend cpu, not to this cpu backend",
+        rejects("b belongs to another cpu backend instance (cpu: ",
                 () -> b.matmul(a, Transpose.N, foreign, Transpose.N, c), c);
         Tensor closed = filled(b, 2, 3);
         closed.close();

@@ -239,7 +239,7 @@ class OptimizerTest {
         rejects("m must not be g", () -> b.optimizerStep(momentum, 1, w, g, g, null), w, g);
         rejects("v must not be m", () -> b.optimizerStep(adam, 1, w, g, m, m), w, m);
         rejects("v must not be w", () -> b.optimizerStep(adam, 1, w, g, m, w), w, m);
-        rejects("w belongs to backend", () -> b.optimizerStep(sgd, 1, CpuBackend.scalar().allocate(2, 3), g, null,
+        rejects("w belongs to another cpu backend instance", () -> b.optimizerStep(sgd, 1, CpuBackend.scalar().allocate(2, 3), g, null,
                 null), g);
         Tensor closed = filled(b, 2, 3);
         closed.close();

@@ -282,8 +282,22 @@ public final class CudaBackend extends AbstractBackend {
         return t;
     }
 
+    /**
+     * Bytes for a rows × cols float tensor (at least one float: cuMemAlloc refuses 0 bytes). shape() has ruled
+     * out a rows × cols that overflows a long; times 4 it still could, and the wrapped count would
+     * get a tiny allocation that every later kernel overruns, so that is refused here.
+     */
+    static long deviceBytes(long rows, long cols) {
+        long n = rows * cols;
+        if (n > Long.MAX_VALUE / Float.BYTES) {
+            throw new IllegalArgumentException("rows × cols (" + rows + " × " + cols + " = " + n
+                    + " floats) is more bytes than a device address can hold");
+        }
+        return Math.max(1, n) * Float.BYTES;
+    }
+
     private CudaTensor alloc(long rows, long cols) {
-        long bytes = Math.max(1, rows * cols) * Float.BYTES;
+        long bytes = deviceBytes(rows, cols);
         CUdeviceptr p = new CUdeviceptr();
         guard("cuMemAlloc " + bytes, () -> {
             dev.makeCurrent();
