@@ -30,6 +30,17 @@ import java.util.Random;
  * and reallocated only when the batch size changes: do not close it, and copy it if it must
  * outlive the next forward. The layer keeps a reference to x for the backward pass, so x must not
  * change or be closed in between. Not safe for concurrent use (a layer holds one batch's state).
+ * After {@link #close()} the accessors that hand out a tensor ({@link #weight()}, {@link #output()},
+ * ...) throw {@link IllegalStateException}, like every other method; the shape and the activation
+ * stay readable.
+ *
+ * <p><b>Checks.</b> {@code forward} and {@code backward} check their argument (and backward the
+ * saved x) before anything is written or reallocated: a call that throws for bad input leaves the
+ * output, the gradients and the saved input as they were.
+ *
+ * <p><b>Size.</b> At most {@code Integer.MAX_VALUE − 8} weights ({@code in × out}), on every
+ * backend: W is drawn on the host into one {@code float[]} and then copied to the backend, so even
+ * a CUDA layer whose W would fit in device memory is bounded by Java's array limit.
  */
 public final class Dense implements AutoCloseable {
     private final Backend backend;
@@ -59,6 +70,8 @@ public final class Dense implements AutoCloseable {
     private Tensor x;
     private boolean inputGradient = true;
     private boolean closed;
+    /** Backward passes completed: {@link Trainer#update()} refuses to step on gradients no backward wrote. */
+    private long backwardPasses;
 
     /** A layer with the usual initialisation for {@code f} ({@link Init#defaultFor}). */
     public Dense(Backend backend, int in, int out, Activation f, long seed) {
@@ -68,7 +81,8 @@ public final class Dense implements AutoCloseable {
     /**
      * @param backend where the parameters live and the work runs
      * @param in      input width (≥ 1)
-     * @param out     output width, the number of units (≥ 1)
+     * @param out     output width, the number of units (≥ 1); {@code in × out} at most
+     *                {@code Integer.MAX_VALUE − 8} (see "Size" above)
      * @param f       the activation; PReLU needs {@code num_parameters} 1 or {@code out}
      * @param init    how W is drawn (b starts at 0)
      * @param seed    seed of W's draw: the same seed gives the same layer
@@ -82,6 +96,10 @@ public final class Dense implements AutoCloseable {
         }
         if (out < 1) {
             throw new IllegalArgumentException("out (the number of units) must be >= 1, got " + out);
+        }
+        if ((long) in * out > Init.MAX_WEIGHTS) {
+            throw new IllegalArgumentException("in × out (" + in + " × " + out + " = " + (long) in * out
+                    + ") exceeds the largest Java array (" + Init.MAX_WEIGHTS + " elements): W is drawn into a float[]");
         }
         if (f == null) {
             throw new IllegalArgumentException("f (the activation) must not be null");
@@ -128,18 +146,24 @@ public final class Dense implements AutoCloseable {
     /**
      * {@code y = f(x·W + b)}.
      *
-     * @param x {@code batch × in}, a tensor of this layer's backend; kept until {@link #backward}
+     * @param x {@code batch × in}, an open tensor of this layer's backend, not one of the layer's own
+     *          (not its {@link #output()}: forward would overwrite the input that backward needs);
+     *          kept until {@link #backward}
      * @return the layer's output, {@code batch × out}: owned by the layer, valid until the next
      *         forward with another batch size or {@link #close()}
      */
     public Tensor forward(Tensor x) {
         open();
-        if (x == null) {
-            throw new IllegalArgumentException("x must not be null");
-        }
+        // All of x's checks come first: reshape() below closes the previous output, which the caller may hold.
+        checkTensor("x", x, backend, "layer");
         if (x.cols() != in) {
             throw new IllegalArgumentException("x.cols() (" + x.cols() + ") must equal the layer's input width in ("
                     + in + "): x is " + x.rows() + " × " + x.cols());
+        }
+        String own = tensorName(x);
+        if (own != null) {
+            throw new IllegalArgumentException("x must not be a tensor of this layer, got its " + own
+                    + ": the layer overwrites its tensors, and backward needs x as forward saw it; pass a copy");
         }
         reshape(x.rows());
         backend.matmul(x, Transpose.N, w, Transpose.N, z);
@@ -161,20 +185,22 @@ public final class Dense implements AutoCloseable {
      * Gradients from {@code dy = ∂L/∂y}: fills dW, db (and dα for PReLU) and returns
      * {@code dx = ∂L/∂x}.
      *
-     * @param dy {@code batch × out}, same batch as the last forward; not modified
+     * @param dy {@code batch × out}, same batch as the last forward, an open tensor of this layer's
+     *           backend and none of the gradients the layer writes; not modified
      * @return dx ({@code batch × in}, owned by the layer), or null when the input gradient is off
      */
     public Tensor backward(Tensor dy) {
-        open();
-        if (x == null) {
-            throw new IllegalStateException("backward before forward: the layer has no input to differentiate at");
-        }
-        if (dy == null) {
-            throw new IllegalArgumentException("dy must not be null");
-        }
+        // Everything is checked before the first write: the fused pass below writes dz and db before
+        // the matmul would notice a closed x, leaving gradients that disagree with each other.
+        readyForBackward();
+        checkTensor("dy", dy, backend, "layer");
         if (dy.rows() != batch || dy.cols() != out) {
             throw new IllegalArgumentException("dy is " + dy.rows() + " × " + dy.cols() + " but the layer's output is "
                     + batch + " × " + out);
+        }
+        String own = gradientName(dy);
+        if (own != null) {
+            throw new IllegalArgumentException("dy must not be the layer's " + own + ", which backward overwrites; pass a copy");
         }
         if (fused) {
             backend.biasActivationBackward(f, z, b, dy, dz, dB);
@@ -187,14 +213,14 @@ public final class Dense implements AutoCloseable {
             backend.biasActivationBackward(Activation.identity(), z, b, dz, dz, dB);
         }
         backend.matmul(x, Transpose.T, dz, Transpose.N, dW);
-        if (!inputGradient) {
-            return null;
+        if (inputGradient) {
+            if (dx == null) {
+                dx = backend.allocate(batch, in);    // lazily: a first layer never needs it
+            }
+            backend.matmul(dz, Transpose.N, w, Transpose.T, dx);
         }
-        if (dx == null) {
-            dx = backend.allocate(batch, in);    // lazily: a first layer never needs it
-        }
-        backend.matmul(dz, Transpose.N, w, Transpose.T, dx);
-        return dx;
+        backwardPasses++;
+        return inputGradient ? dx : null;
     }
 
     /** Whether {@link #backward} computes dx (default true); the first layer of a network can skip it. */
@@ -245,19 +271,92 @@ public final class Dense implements AutoCloseable {
         }
     }
 
+    /**
+     * The checks a backend makes on a tensor argument, made here so that the message names the
+     * caller's argument (the backend would name its own: {@code a} of matmul, {@code z} of a loss)
+     * and so that they run before the layer changes anything.
+     */
+    static void checkTensor(String name, Tensor t, Backend backend, String owner) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (t.backend() != backend) {
+            throw new IllegalArgumentException(name + " belongs to backend " + t.backend().name()
+                    + ", not to the " + owner + "'s " + backend.name() + " backend");
+        }
+        if (t.isClosed()) {
+            throw new IllegalArgumentException(name + " is closed (" + t.rows() + " × " + t.cols() + ")");
+        }
+    }
+
+    /** Which of the layer's tensors t is ({@code "y"}, {@code "w"}, ...), or null if none. */
+    String tensorName(Tensor t) {
+        String[] names = {"w", "b", "dW", "dB", "alpha", "dAlpha", "z", "h", "y", "dz", "dx"};
+        Tensor[] all = {w, b, dW, dB, alpha, dAlpha, z, h, y, dz, dx};
+        for (int i = 0; i < all.length; i++) {
+            if (all[i] != null && all[i] == t) {
+                return names[i] + (names[i].equals("y") ? " (its output)" : "");
+            }
+        }
+        return null;
+    }
+
+    /** Which of the tensors backward writes t is ({@code "dz"}, {@code "dW"}, ...), or null if none. */
+    String gradientName(Tensor t) {
+        String[] names = {"dW", "dB", "dAlpha", "dz", "dx"};
+        Tensor[] all = {dW, dB, dAlpha, dz, dx};
+        for (int i = 0; i < all.length; i++) {
+            if (all[i] != null && all[i] == t) {
+                return names[i];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The lifecycle checks of {@link #backward}: open, a forward since the last change of batch size,
+     * and its x still open. {@link Sequential#backward} runs them on every layer before the first
+     * layer writes anything.
+     */
+    void readyForBackward() {
+        open();
+        if (x == null) {
+            throw new IllegalStateException("backward before forward: the layer has no input to differentiate at");
+        }
+        if (x.isClosed()) {
+            throw new IllegalStateException("x (the input of the last forward, " + x.rows() + " × " + x.cols()
+                    + ") was closed before backward: keep it open until backward has run");
+        }
+    }
+
+    /** Rows of the last forward's batch, or −1 before the first. */
+    long batch() {
+        return batch;
+    }
+
+    /** Backward passes completed so far; see {@link Trainer#update()}. */
+    long backwardPasses() {
+        return backwardPasses;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
     public Backend backend() { return backend; }
     public int in() { return in; }
     public int out() { return out; }
     public Activation activation() { return f; }
     public Init init() { return init; }
-    public Tensor weight() { return w; }
-    public Tensor bias() { return b; }
-    public Tensor weightGradient() { return dW; }
-    public Tensor biasGradient() { return dB; }
+    /** W ({@code in × out}); the accessors below throw {@link IllegalStateException} once the layer is closed. */
+    public Tensor weight() { open(); return w; }
+    public Tensor bias() { open(); return b; }
+    public Tensor weightGradient() { open(); return dW; }
+    public Tensor biasGradient() { open(); return dB; }
     /** PReLU's α (1 or {@code out} values), or null for other activations. */
-    public Tensor alpha() { return alpha; }
+    public Tensor alpha() { open(); return alpha; }
     /** The output of the last forward, or null before the first. */
-    public Tensor output() { return y; }
+    public Tensor output() { open(); return y; }
 
     /** The tensors the layer owns right now (parameters, gradients, working tensors). */
     List<Tensor> owned() {

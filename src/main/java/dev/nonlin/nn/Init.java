@@ -30,23 +30,60 @@ public enum Init {
      */
     LECUN;
 
-    /** The standard deviation of the weights for a layer of {@code fanIn × fanOut}. */
+    /**
+     * The most weights {@link #sample} can draw: {@code Integer.MAX_VALUE − 8}, the JDK's own soft
+     * limit on array lengths ({@code ArraysSupport.SOFT_MAX_ARRAY_LENGTH}, also {@link
+     * dev.nonlin.Tensor#toArray}'s bound). A VM may refuse a few elements more than that with an
+     * {@code OutOfMemoryError}, which no caller should have to catch.
+     */
+    static final int MAX_WEIGHTS = Integer.MAX_VALUE - 8;
+
+    /**
+     * The standard deviation of the weights for a layer of {@code fanIn × fanOut}.
+     *
+     * @throws IllegalArgumentException if a fan is below 1 (σ would be infinite or NaN)
+     */
     public double std(int fanIn, int fanOut) {
+        fans(fanIn, fanOut);
         return switch (this) {
             case HE -> Math.sqrt(2.0 / fanIn);
-            case XAVIER -> Math.sqrt(2.0 / (fanIn + fanOut));
+            case XAVIER -> Math.sqrt(2.0 / ((double) fanIn + fanOut));     // in double: the int sum can overflow
             case LECUN -> Math.sqrt(1.0 / fanIn);
         };
     }
 
-    /** {@code fanIn × fanOut} weights, row-major, drawn from N(0, std²) by {@code rng}. */
+    /**
+     * {@code fanIn × fanOut} weights, row-major, drawn from N(0, std²) by {@code rng}.
+     *
+     * @throws IllegalArgumentException if a fan is below 1, {@code rng} is null, or
+     *         {@code fanIn × fanOut} exceeds
+     *         {@code Integer.MAX_VALUE − 8} (the weights are one Java array)
+     */
     public float[] sample(int fanIn, int fanOut, Random rng) {
+        fans(fanIn, fanOut);
+        if (rng == null) {
+            throw new IllegalArgumentException("rng must not be null");
+        }
+        long n = (long) fanIn * fanOut;
+        if (n > MAX_WEIGHTS) {
+            throw new IllegalArgumentException("fanIn × fanOut (" + fanIn + " × " + fanOut + " = " + n
+                    + ") exceeds the largest Java array (" + MAX_WEIGHTS + " elements)");
+        }
         double s = std(fanIn, fanOut);
-        float[] w = new float[Math.multiplyExact(fanIn, fanOut)];
+        float[] w = new float[(int) n];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (s * rng.nextGaussian());
         }
         return w;
+    }
+
+    private static void fans(int fanIn, int fanOut) {
+        if (fanIn < 1) {
+            throw new IllegalArgumentException("fanIn must be >= 1, got " + fanIn);
+        }
+        if (fanOut < 1) {
+            throw new IllegalArgumentException("fanOut must be >= 1, got " + fanOut);
+        }
     }
 
     /**

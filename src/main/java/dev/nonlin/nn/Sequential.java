@@ -20,7 +20,9 @@ public final class Sequential implements AutoCloseable {
 
     /**
      * @param layers at least one; each layer's {@code in} must equal the previous layer's {@code out},
-     *               and all must live on the same backend
+     *               all must live on the same backend, and no layer may appear twice (a layer holds
+     *               one batch's input and activations, so a second use would overwrite what the
+     *               first one's backward needs)
      */
     public Sequential(List<Dense> layers) {
         if (layers == null || layers.isEmpty()) {
@@ -30,6 +32,12 @@ public final class Sequential implements AutoCloseable {
             Dense l = layers.get(i);
             if (l == null) {
                 throw new IllegalArgumentException("layers[" + i + "] must not be null");
+            }
+            for (int j = 0; j < i; j++) {
+                if (layers.get(j) == l) {
+                    throw new IllegalArgumentException("layers[" + i + "] is layers[" + j + "] again (" + l
+                            + "): a layer holds one batch's state, so each position needs a Dense of its own");
+                }
             }
             if (i == 0) {
                 continue;
@@ -85,9 +93,19 @@ public final class Sequential implements AutoCloseable {
         return z ^ (z >>> 31);
     }
 
-    /** The network's output for {@code x} ({@code batch × in}); owned by the last layer. */
+    /**
+     * The network's output for {@code x} ({@code batch × in}); owned by the last layer. x must not
+     * be a tensor of one of the layers (such as a layer's output): the forward would overwrite it.
+     */
     public Tensor forward(Tensor x) {
         open();
+        for (int i = 0; i < layers.size(); i++) {
+            String own = layers.get(i).tensorName(x);
+            if (own != null) {
+                throw new IllegalArgumentException("x must not be a tensor of the network, got layers[" + i + "]."
+                        + own + ": the layers overwrite their tensors, and backward needs x as forward saw it; pass a copy");
+            }
+        }
         Tensor t = x;
         for (Dense l : layers) {
             t = l.forward(t);
@@ -98,10 +116,34 @@ public final class Sequential implements AutoCloseable {
     /**
      * Backpropagates {@code dy = ∂L/∂output} through every layer, filling each layer's gradients.
      *
+     * @param dy ∂L/∂output; not modified, so it must not be one of the gradients a layer writes
      * @return ∂L/∂x when {@link #inputGradient(boolean)} is on, else null
      */
     public Tensor backward(Tensor dy) {
         open();
+        // Each layer checks its own arguments, but the last layer writes its gradients before the
+        // first one would find its x closed: check every layer's state and dy up front.
+        Dense last = layers.get(layers.size() - 1);
+        for (int i = 0; i < layers.size(); i++) {
+            Dense l = layers.get(i);
+            try {
+                l.readyForBackward();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("layers[" + i + "]: " + e.getMessage(), e);
+            }
+            if (l.batch() != last.batch()) {
+                throw new IllegalStateException("layers[" + i + "] last ran forward on " + l.batch()
+                        + " rows but layers[" + (layers.size() - 1) + "] on " + last.batch()
+                        + ": run forward on the network before backward");
+            }
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            String own = dy == null ? null : layers.get(i).gradientName(dy);
+            if (own != null) {
+                throw new IllegalArgumentException("dy must not be layers[" + i + "]." + own
+                        + ", which backward overwrites; pass a copy");
+            }
+        }
         Tensor g = dy;
         for (int i = layers.size() - 1; i >= 0; i--) {
             g = layers.get(i).backward(g);
@@ -145,7 +187,8 @@ public final class Sequential implements AutoCloseable {
         return layers.get(layers.size() - 1).out();
     }
 
-    private void open() {
+    /** Throws {@link IllegalStateException} once closed; {@link Trainer} checks with it too. */
+    void open() {
         if (closed) {
             throw new IllegalStateException("the network is closed");
         }

@@ -17,7 +17,11 @@ import java.util.function.BiConsumer;
  * <p>Holds the optimiser's state per parameter ({@link Optimizer#stateTensors()} tensors shaped
  * like it, zero at the start) and the step counter t that Adam's bias correction needs. The loss
  * is read back only when asked for ({@link #loss()}), so a loop on the GPU can read it every N
- * steps. Closing the trainer frees its own tensors, not the network.
+ * steps. Closing the trainer frees its own tensors, not the network; afterwards every method but
+ * {@link #steps()} and {@link #rule()} throws {@link IllegalStateException}.
+ *
+ * <p>{@link #step} checks x and the target before the forward pass, so a bad argument leaves the
+ * network, its gradients and the optimiser state as they were.
  */
 public final class Trainer implements AutoCloseable {
     private final Sequential net;
@@ -27,6 +31,10 @@ public final class Trainer implements AutoCloseable {
     private final Tensor lossValue;
     private Tensor dOutput;
     private long steps;
+    /** Whether a {@link #step} has written {@link #lossValue} (a bare {@link #update()} writes none). */
+    private boolean hasLoss;
+    /** Each layer's {@link Dense#backwardPasses()} at the last update: a gradient no backward wrote is stale. */
+    private final long[] seenBackward;
     private boolean closed;
 
     /** A parameter with its optimiser state. */
@@ -56,6 +64,8 @@ public final class Trainer implements AutoCloseable {
         this.net = net;
         this.loss = loss;
         this.rule = rule;
+        // 0: any backward so far counts for the first update, one before the trainer existed too
+        this.seenBackward = new long[net.layers().size()];
         Backend b = net.backend();
         lossValue = b.allocate(1, 1);
         try {
@@ -77,6 +87,12 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException(loss + " takes class targets: pass an IntTensor, not a Tensor");
         }
         Backend b = net.backend();
+        input(x);
+        Dense.checkTensor("target", target, b, "network");
+        if (target.rows() != x.rows() || target.cols() != net.outputWidth()) {
+            throw new IllegalArgumentException("target is " + target.rows() + " × " + target.cols()
+                    + " but the network's output for x is " + x.rows() + " × " + net.outputWidth());
+        }
         step(x, (y, dy) -> {
             b.lossForward(loss, y, target, lossValue);
             b.lossBackward(loss, y, target, 1.0, dy);
@@ -90,10 +106,38 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException(loss + " takes float targets shaped like the output, not an IntTensor");
         }
         Backend b = net.backend();
+        input(x);
+        if (target == null) {
+            throw new IllegalArgumentException("target must not be null");
+        }
+        if (target.backend() != b) {
+            throw new IllegalArgumentException("target belongs to backend " + target.backend().name()
+                    + ", not to the network's " + b.name() + " backend");
+        }
+        if (target.isClosed()) {
+            throw new IllegalArgumentException("target is closed (" + target.size() + " classes)");
+        }
+        if (target.size() != x.rows()) {
+            throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal x.rows() ("
+                    + x.rows() + "): one class index per row");
+        }
         step(x, (y, dy) -> {
             b.lossForward(loss, y, target, lossValue);
             b.lossBackward(loss, y, target, 1.0, dy);
         });
+    }
+
+    /**
+     * x's checks, made here so that they come before the target's (whose shape they use) and so
+     * that x's width is named against the network; the first layer checks the rest.
+     */
+    private void input(Tensor x) {
+        net.open();
+        Dense.checkTensor("x", x, net.backend(), "network");
+        if (x.cols() != net.inputWidth()) {
+            throw new IllegalArgumentException("x.cols() (" + x.cols() + ") must equal the network's input width ("
+                    + net.inputWidth() + "): x is " + x.rows() + " × " + x.cols());
+        }
     }
 
     /** Forward, {@code lossAndGradient(y, dy)} (the loss into its tensor, ∂L/∂y into dy), backward, update. */
@@ -101,33 +145,61 @@ public final class Trainer implements AutoCloseable {
         Tensor y = net.forward(x);
         Tensor dy = gradientBuffer(y);
         lossAndGradient.accept(y, dy);
+        hasLoss = true;
         net.backward(dy);
         update();
     }
 
     /**
      * Applies the rule to every parameter with the gradient of the last backward pass, and counts
-     * the step. {@link #step} calls it; call it yourself after your own {@code net.backward}.
+     * the step once it has been applied. {@link #step} calls it; call it yourself after your own
+     * {@code net.backward}.
+     *
+     * @throws IllegalStateException if the trainer or the network is closed, or a layer has had no
+     *         backward pass since the last update: its gradients would be stale (or, before the
+     *         first backward, zero), and the step would move the parameters, and Adam's t, for nothing
      */
     public void update() {
         open();
-        steps++;
+        net.open();
+        List<Dense> layers = net.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            Dense l = layers.get(i);
+            if (l.isClosed()) {
+                throw new IllegalStateException("layers[" + i + "] is closed");
+            }
+            if (l.backwardPasses() == seenBackward[i]) {
+                throw new IllegalStateException("update() needs a backward pass since the last update, but layers["
+                        + i + "] has had none: call net.backward(dy) first, or use step()");
+            }
+        }
+        long t = steps + 1;
         for (Slot s : slots) {
-            net.backend().optimizerStep(rule, steps, s.p.value(), s.p.gradient(), s.m, s.v);
+            net.backend().optimizerStep(rule, t, s.p.value(), s.p.gradient(), s.m, s.v);
+        }
+        steps = t;
+        for (int i = 0; i < layers.size(); i++) {
+            seenBackward[i] = layers.get(i).backwardPasses();
         }
     }
 
-    /** The loss of the last {@link #step} (before its update); reads the 1 × 1 tensor back. */
+    /**
+     * The loss of the last {@link #step} (before its update); reads the 1 × 1 tensor back.
+     *
+     * @throws IllegalStateException before the first step (an {@link #update()} alone computes no loss)
+     */
     public double loss() {
         open();
-        if (steps == 0) {
-            throw new IllegalStateException("no step yet");
+        if (!hasLoss) {
+            throw new IllegalStateException("no step yet: loss() reports the loss that step() computed, and "
+                    + (steps == 0 ? "none has run" : "only update() has run"));
         }
         return lossValue.toArray()[0];
     }
 
-    /** The loss as a 1 × 1 tensor on the backend, without reading it back. */
+    /** The loss as a 1 × 1 tensor on the backend, without reading it back (0 before the first step). */
     public Tensor lossTensor() {
+        open();
         return lossValue;
     }
 
@@ -145,6 +217,7 @@ public final class Trainer implements AutoCloseable {
      * kept, so the new rule must be of the same kind and keep as many state tensors.
      */
     public void rule(Optimizer next) {
+        open();
         if (next == null || next.kind() != rule.kind() || next.stateTensors() != rule.stateTensors()) {
             throw new IllegalArgumentException("rule must be of the same kind with as many state tensors as " + rule
                     + ", got " + next);

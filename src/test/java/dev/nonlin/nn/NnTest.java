@@ -269,7 +269,6 @@ class NnTest {
             }
             owned.add(trainer.lossTensor());
             trainer.close();
-            assertTrue(trainer.lossTensor().isClosed());
             net.close();
             net.close();                    // idempotent
             for (Tensor o : owned) {
@@ -336,6 +335,286 @@ class NnTest {
             throwsNaming(() -> new Trainer(net, MSE, null), "rule");
             throwsNaming(() -> new Trainer(net, Loss.bceWithLogits(new float[] {1f, 2f}), Optimizer.sgd(0.1f)),
                     "pos_weight has 2 weights", "1 outputs");
+        }
+    }
+
+    // ------------------------------------------------------------------ nothing changes before a throw
+
+    /** Every tensor the layer owns, in {@link Dense#owned()}'s order, copied to the host. */
+    private static List<float[]> contents(Dense l) {
+        List<float[]> all = new ArrayList<>();
+        for (Tensor t : l.owned()) {
+            all.add(t.toArray());
+        }
+        return all;
+    }
+
+    private static void assertUnchanged(List<float[]> before, Dense l, String what) {
+        List<float[]> after = contents(l);
+        assertEquals(before.size(), after.size(), what + ": the layer's tensors changed in number");
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i), after.get(i), what + ": owned()[" + i + "] changed");
+        }
+    }
+
+    /**
+     * Bad input to forward and backward throws before the layer writes or reallocates anything:
+     * the gradients (dW, db, dα), dz, the output and the saved x stay as they were, and the output
+     * tensor the caller holds stays open. The fused, row-wise and PReLU paths write in different
+     * orders, hence the whole catalogue.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("activations")
+    void badInputLeavesTheLayerAsItWas(Activation f) {
+        Backend be = backend();
+        Random r = new Random(8);
+        try (Dense l = new Dense(be, 2, 3, f, 5);
+             Tensor x = be.tensor(gaussian(r, 4, 1), 2, 2); Tensor dy = be.tensor(gaussian(r, 6, 1), 2, 3);
+             Tensor x5 = be.tensor(gaussian(r, 10, 1), 5, 2); Tensor closed = be.allocate(2, 3);
+             Tensor closedX = be.allocate(5, 2); Tensor foreign = CpuBackend.scalar().allocate(2, 3);
+             Tensor foreignX = CpuBackend.scalar().allocate(5, 2)) {
+            closed.close();
+            closedX.close();
+            Tensor y = l.forward(x);
+            l.backward(dy);
+            List<float[]> before = contents(l);
+
+            throwsNaming(() -> l.backward(closed), "dy is closed");
+            assertUnchanged(before, l, f + " backward(closed dy)");
+            throwsNaming(() -> l.backward(foreign), "dy belongs to backend");
+            assertUnchanged(before, l, f + " backward(foreign dy)");
+            throwsNaming(() -> l.backward(l.weightGradient()), "dy must not be the layer's dW");   // dW is 2 × 3 too
+            assertUnchanged(before, l, f + " backward(dW)");
+
+            throwsNaming(() -> l.forward(closedX), "x is closed", "5 × 2");
+            throwsNaming(() -> l.forward(foreignX), "x belongs to backend");
+            throwsNaming(() -> l.forward(null), "x must not be null");
+            assertTrue(!y.isClosed(), f + ": a rejected x of another batch size must not free the output");
+            assertTrue(y == l.output(), f + ": the output tensor is the same");
+            assertUnchanged(before, l, f + " forward(bad x)");
+
+            // x still saved: the same backward again gives the same gradients
+            l.backward(dy);
+            assertUnchanged(before, l, f + " backward after the rejected calls");
+
+            x.close();
+            try (Tensor dy2 = be.tensor(gaussian(r, 6, 2), 2, 3)) {    // another dy: a write would show
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> l.backward(dy2));
+                assertTrue(e.getMessage().contains("x (the input of the last forward, 2 × 2) was closed"), e.getMessage());
+            }
+            assertUnchanged(before, l, f + " backward with x closed");
+            assertTrue(l.forward(x5) != null);
+        }
+    }
+
+    @Test
+    void aNetworkWhoseInputWasClosedWritesNoGradientBeforeItThrows() {
+        Backend be = backend();
+        try (Sequential net = Sequential.mlp(be, 3, Activation.tanh(), Activation.identity(), 2, 4, 3);
+             Tensor dy = be.tensor(gaussian(new Random(1), 6, 1), 2, 3);
+             Tensor dy2 = be.tensor(gaussian(new Random(12), 6, 1), 2, 3)) {
+            Tensor x = be.tensor(gaussian(new Random(2), 4, 1), 2, 2);
+            net.forward(x);
+            net.backward(dy);
+            List<float[]> last = contents(net.layers().get(1));
+            x.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> net.backward(dy2));
+            assertTrue(e.getMessage().contains("layers[0]") && e.getMessage().contains("was closed"), e.getMessage());
+            assertUnchanged(last, net.layers().get(1), "the last layer");
+        }
+    }
+
+    @Test
+    void trainerChecksXAndTheTargetBeforeTheForwardPass() {
+        Backend be = backend();
+        try (Sequential net = Sequential.mlp(be, 4, Activation.relu(), Activation.identity(), 2, 5, 3);
+             Tensor x = be.tensor(gaussian(new Random(3), 8, 1), 4, 2); Tensor x6 = be.allocate(6, 2);
+             Tensor t42 = be.allocate(4, 2); Tensor t = be.allocate(4, 3); Tensor closed = be.allocate(4, 3);
+             Tensor foreign = CpuBackend.scalar().allocate(4, 3); IntTensor c3 = be.intTensor(new int[3]);
+             Trainer mse = new Trainer(net, MSE, Optimizer.adam(0.1f));
+             Trainer ce = new Trainer(net, Loss.parse("softmax_cross_entropy"), Optimizer.adam(0.1f))) {
+            closed.close();
+            mse.step(x, t);
+            Tensor y = net.layers().get(1).output();
+            List<List<float[]>> before = new ArrayList<>();
+            for (Dense l : net.layers()) {
+                before.add(contents(l));
+            }
+            throwsNaming(() -> mse.step(x, t42), "target is 4 × 2", "output for x is 4 × 3");
+            throwsNaming(() -> mse.step(x6, t), "target is 4 × 3", "6 × 3");
+            throwsNaming(() -> mse.step(x, closed), "target is closed");
+            throwsNaming(() -> mse.step(x, foreign), "target belongs to backend");
+            throwsNaming(() -> mse.step(x, (Tensor) null), "target must not be null");
+            throwsNaming(() -> mse.step(null, t), "x must not be null");
+            throwsNaming(() -> mse.step(t, t), "x.cols() (3)", "input width (2)");
+            throwsNaming(() -> ce.step(x, c3), "target.size() (3)", "x.rows() (4)");
+            throwsNaming(() -> ce.step(x, (IntTensor) null), "target must not be null");
+            assertTrue(!y.isClosed(), "a rejected x of another batch size must not free the output");
+            for (int i = 0; i < net.layers().size(); i++) {
+                assertUnchanged(before.get(i), net.layers().get(i), "layers[" + i + "]");
+            }
+            assertEquals(1, mse.steps());
+            assertEquals(0, ce.steps());
+        }
+    }
+
+    // ------------------------------------------------------------------ sizes
+
+    @Test
+    void aLayerTooLargeForOneJavaArrayIsRejectedByName() {
+        Backend be = backend();
+        throwsNaming(() -> new Dense(be, 65536, 65536, Activation.relu(), 1),
+                "in × out (65536 × 65536 = 4294967296)", "largest Java array");
+        throwsNaming(() -> new Dense(be, Integer.MAX_VALUE, 1, Activation.relu(), 1),
+                "in × out (2147483647 × 1 = 2147483647)");
+    }
+
+    static Stream<Init> inits() {
+        return Stream.of(Init.values());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inits")
+    void badInitArgumentsAreRejectedByName(Init init) {
+        throwsNaming(() -> init.sample(-1, 3, new Random(1)), "fanIn", "-1");
+        throwsNaming(() -> init.sample(2, 0, new Random(1)), "fanOut", "0");
+        throwsNaming(() -> init.sample(2, 3, null), "rng must not be null");
+        throwsNaming(() -> init.sample(65536, 65536, new Random(1)), "fanIn × fanOut (65536 × 65536 = 4294967296)");
+        throwsNaming(() -> init.std(0, 5), "fanIn", "0");
+        throwsNaming(() -> init.std(5, -1), "fanOut", "-1");
+        double s = init.std(Integer.MAX_VALUE, Integer.MAX_VALUE);
+        assertTrue(s > 0 && Double.isFinite(s), init + ": σ at the largest fans is " + s);
+    }
+
+    // ------------------------------------------------------------------ aliasing
+
+    @Test
+    void aLayerTwiceInOneNetworkIsRejectedByPosition() {
+        Backend be = backend();
+        try (Dense a = new Dense(be, 3, 3, Activation.tanh(), 7); Dense b = new Dense(be, 3, 3, Activation.tanh(), 8);
+             Tensor x = be.tensor(gaussian(new Random(4), 6, 1), 2, 3)) {
+            throwsNaming(() -> Sequential.of(a, a), "layers[1] is layers[0] again");
+            throwsNaming(() -> Sequential.of(a, b, a), "layers[2] is layers[0] again");
+            throwsNaming(() -> new Sequential(List.of(b, a, a)), "layers[2] is layers[1] again");
+            a.forward(x);
+            assertTrue(a.backward(be.allocate(2, 3)) != null, "a rejected network must not turn off the layer's dx");
+        }
+    }
+
+    @Test
+    void aLayersOwnTensorIsRejectedAsInputAndTheSavedInputSurvives() {
+        Backend be = backend();
+        try (Dense l = new Dense(be, 3, 3, Activation.tanh(), 7);
+             Tensor x = be.tensor(gaussian(new Random(5), 6, 1), 2, 3);
+             Tensor dy = be.tensor(gaussian(new Random(6), 6, 1), 2, 3)) {
+            l.forward(x);
+            l.backward(dy);
+            List<float[]> before = contents(l);
+            throwsNaming(() -> l.forward(l.output()), "x must not be a tensor of this layer", "y (its output)");
+            throwsNaming(() -> l.forward(l.weight()), "x must not be a tensor of this layer", "w");
+            assertUnchanged(before, l, "forward(own tensor)");
+            l.backward(dy);
+            assertUnchanged(before, l, "backward after the rejected forward");
+        }
+        try (Sequential net = Sequential.mlp(be, 2, Activation.tanh(), Activation.identity(), 2, 3, 2);
+             Tensor x = be.tensor(gaussian(new Random(7), 6, 1), 3, 2)) {
+            net.forward(x);
+            throwsNaming(() -> net.forward(net.layers().get(1).output()), "layers[1].y");
+            throwsNaming(() -> net.backward(net.layers().get(1).weightGradient()), "dy must not be layers[1].dW");
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Test
+    void updateNeedsABackwardPassAndCountsOnlyStepsItApplies() {
+        Backend be = backend();
+        try (Sequential net = Sequential.mlp(be, 6, Activation.relu(), Activation.identity(), 2, 4, 1);
+             Tensor x = be.tensor(gaussian(new Random(9), 8, 1), 4, 2); Tensor t = be.allocate(4, 1);
+             Tensor loss = be.allocate(1, 1); Tensor dy = be.allocate(4, 1)) {
+            Trainer trainer = new Trainer(net, MSE, Optimizer.adam(0.1f));
+            float[] w = net.layers().get(0).weight().toArray();
+            IllegalStateException e = assertThrows(IllegalStateException.class, trainer::update);
+            assertTrue(e.getMessage().contains("update() needs a backward pass"), e.getMessage());
+            assertEquals(0, trainer.steps());
+            assertArrayEquals(w, net.layers().get(0).weight().toArray(), "no step without gradients");
+
+            Tensor y = net.forward(x);
+            be.lossBackward(MSE, y, t, 1.0, dy);
+            net.backward(dy);
+            trainer.update();
+            assertEquals(1, trainer.steps());
+            assertThrows(IllegalStateException.class, trainer::update, "the same gradients twice");
+            assertEquals(1, trainer.steps());
+            e = assertThrows(IllegalStateException.class, trainer::loss);
+            assertTrue(e.getMessage().contains("only update() has run"), e.getMessage());
+
+            trainer.step(x, t);
+            assertEquals(2, trainer.steps());
+            assertTrue(Double.isFinite(trainer.loss()));
+
+            net.forward(x);
+            net.backward(dy);
+            net.close();
+            e = assertThrows(IllegalStateException.class, trainer::update);
+            assertTrue(e.getMessage().contains("network is closed"), e.getMessage());
+            assertEquals(2, trainer.steps(), "a failed update is not a step");
+
+            trainer.close();
+            assertThrows(IllegalStateException.class, trainer::lossTensor);
+            assertThrows(IllegalStateException.class, () -> trainer.rule(Optimizer.adam(0.01f)));
+            assertThrows(IllegalStateException.class, trainer::loss);
+            assertEquals(2, trainer.steps());
+        }
+    }
+
+    /** A loop of forward, the loss's gradient, backward and update() is exactly {@link Trainer#step}. */
+    @Test
+    void aHandWrittenLoopWithUpdateMatchesStep() {
+        Backend be = backend();
+        float[] xs = gaussian(new Random(10), 12, 1);
+        float[] ts = gaussian(new Random(11), 6, 1);
+        try (Sequential a = Sequential.mlp(be, 12, Activation.gelu(), Activation.identity(), 2, 5, 1);
+             Sequential b = Sequential.mlp(be, 12, Activation.gelu(), Activation.identity(), 2, 5, 1);
+             Tensor x = be.tensor(xs, 6, 2); Tensor t = be.tensor(ts, 6, 1); Tensor dy = be.allocate(6, 1);
+             Trainer ta = new Trainer(a, MSE, Optimizer.adam(0.05f)); Trainer tb = new Trainer(b, MSE, Optimizer.adam(0.05f))) {
+            for (int s = 0; s < 3; s++) {
+                ta.step(x, t);
+                Tensor y = b.forward(x);
+                be.lossBackward(MSE, y, t, 1.0, dy);
+                b.backward(dy);
+                tb.update();
+            }
+            assertEquals(3, tb.steps());
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(a.layers().get(i).weight().toArray(), b.layers().get(i).weight().toArray());
+            }
+        }
+    }
+
+    static Stream<Arguments> tensorAccessors() {
+        return Stream.of(
+                Arguments.of("weight", (java.util.function.Function<Dense, Tensor>) Dense::weight),
+                Arguments.of("bias", (java.util.function.Function<Dense, Tensor>) Dense::bias),
+                Arguments.of("weightGradient", (java.util.function.Function<Dense, Tensor>) Dense::weightGradient),
+                Arguments.of("biasGradient", (java.util.function.Function<Dense, Tensor>) Dense::biasGradient),
+                Arguments.of("alpha", (java.util.function.Function<Dense, Tensor>) Dense::alpha),
+                Arguments.of("output", (java.util.function.Function<Dense, Tensor>) Dense::output));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tensorAccessors")
+    void aClosedLayerHandsOutNoTensor(String name, java.util.function.Function<Dense, Tensor> accessor) {
+        Backend be = backend();
+        Dense l = new Dense(be, 2, 3, Activation.prelu(3, 0.25f), 1);
+        try (Tensor x = be.allocate(4, 2)) {
+            l.forward(x);
+            assertTrue(accessor.apply(l) != null, name);
+            l.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> accessor.apply(l), name);
+            assertTrue(e.getMessage().contains("the layer is closed"), e.getMessage());
+            assertEquals(2, l.in(), "the shape stays readable");
+            assertEquals(3, l.out());
         }
     }
 }
