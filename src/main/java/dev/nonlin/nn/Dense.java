@@ -281,8 +281,12 @@ public final class Dense implements AutoCloseable {
             throw new IllegalArgumentException(name + " must not be null");
         }
         if (t.backend() != backend) {
-            throw new IllegalArgumentException(name + " belongs to backend " + t.backend().name()
-                    + ", not to the " + owner + "'s " + backend.name() + " backend");
+            Backend o = t.backend();
+            String whose = o != null && o.name().equals(backend.name())
+                    ? "another " + o.name() + " backend instance (" + o.description() + ")"
+                    : "backend " + (o == null ? "null" : o.description());
+            throw new IllegalArgumentException(name + " belongs to " + whose + ", not to the " + owner + "'s ("
+                    + backend.description() + ")");
         }
         if (t.isClosed()) {
             throw new IllegalArgumentException(name + " is closed (" + t.rows() + " × " + t.cols() + ")");

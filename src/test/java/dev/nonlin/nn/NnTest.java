@@ -381,13 +381,13 @@ class NnTest {
 
             throwsNaming(() -> l.backward(closed), "dy is closed");
             assertUnchanged(before, l, f + " backward(closed dy)");
-            throwsNaming(() -> l.backward(foreign), "dy belongs to backend");
+            throwsNaming(() -> l.backward(foreign), "dy belongs to ", "not to the layer's");
             assertUnchanged(before, l, f + " backward(foreign dy)");
             throwsNaming(() -> l.backward(l.weightGradient()), "dy must not be the layer's dW");   // dW is 2 × 3 too
             assertUnchanged(before, l, f + " backward(dW)");
 
             throwsNaming(() -> l.forward(closedX), "x is closed", "5 × 2");
-            throwsNaming(() -> l.forward(foreignX), "x belongs to backend");
+            throwsNaming(() -> l.forward(foreignX), "x belongs to ", "not to the layer's");
             throwsNaming(() -> l.forward(null), "x must not be null");
             assertTrue(!y.isClosed(), f + ": a rejected x of another batch size must not free the output");
             assertTrue(y == l.output(), f + ": the output tensor is the same");
@@ -443,7 +443,7 @@ class NnTest {
             throwsNaming(() -> mse.step(x, t42), "target is 4 × 2", "output for x is 4 × 3");
             throwsNaming(() -> mse.step(x6, t), "target is 4 × 3", "6 × 3");
             throwsNaming(() -> mse.step(x, closed), "target is closed");
-            throwsNaming(() -> mse.step(x, foreign), "target belongs to backend");
+            throwsNaming(() -> mse.step(x, foreign), "target belongs to ", "not to the network's");
             throwsNaming(() -> mse.step(x, (Tensor) null), "target must not be null");
             throwsNaming(() -> mse.step(null, t), "x must not be null");
             throwsNaming(() -> mse.step(t, t), "x.cols() (3)", "input width (2)");
