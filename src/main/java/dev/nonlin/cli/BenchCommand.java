@@ -252,6 +252,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             n[i] = v;
         }
+        if (n.length == 0) {
+            // picocli's split drops empty tokens: "--sizes ," arrives as an empty list
+            throw new UserError("--sizes: name at least one size (got an empty list)");
+        }
         return java.util.Arrays.stream(n).distinct().sorted().toArray();
     }
 

@@ -38,8 +38,11 @@ final class CheckCommand implements Callable<Integer> {
     String backend;
 
     @Option(names = "--sizes", split = ",", hidden = true,
-            defaultValue = "0,1,31,32,33,1023,1025,1000003", description = "Sizes to check.")
+            defaultValue = "0,1,31,32,33,1023,1025,1000003", description = "Sizes to check, each from 0 to 2^24.")
     int[] sizes;
+
+    /** The largest {@code --sizes} value: a dozen arrays of it live at once (2^24 floats: 64 MiB each). */
+    static final int MAX_SIZE = 1 << 24;
 
     @Option(names = "--seed", hidden = true, defaultValue = "7", description = "Seed of the random draws.")
     long seed;
@@ -71,6 +74,7 @@ final class CheckCommand implements Callable<Integer> {
 
     private int checkAll() {
         common.apply();
+        checkSizes();
         PrintWriter out = spec.commandLine().getOut();
         BackendChoice choice = BackendChoice.resolve(backend);
         Backend b = choice.backend();
@@ -120,6 +124,19 @@ final class CheckCommand implements Callable<Integer> {
         out.println(failed == 0 ? "all " + total + " functions pass"
                 : failed + " of " + total + " functions FAIL");
         return failed == 0 ? Main.OK : Main.FAILED;
+    }
+
+    /** Every size in [0, {@link #MAX_SIZE}], and at least one: a check of nothing would pass. */
+    private void checkSizes() {
+        if (sizes.length == 0) {
+            // picocli's split drops empty tokens: "--sizes ," arrives as an empty list
+            throw new UserError("--sizes: name at least one size (got an empty list)");
+        }
+        for (int n : sizes) {
+            if (n < 0 || n > MAX_SIZE) {
+                throw new UserError("--sizes: a size must be in [0, 2^24], got " + n);
+            }
+        }
     }
 
     private static String fmt(double e) {

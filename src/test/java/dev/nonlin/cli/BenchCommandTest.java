@@ -89,6 +89,22 @@ class BenchCommandTest {
         assertFalse(Files.exists(dir.resolve("bench.csv")), "nothing written");
     }
 
+    /** picocli's split drops empty tokens, so "--sizes ," is an empty list: refused before anything runs. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "--sizes|,|--sizes: name at least one size",
+            "--sizes|,,|--sizes: name at least one size",
+            "--paths|,|--paths: name at least one path"})
+    void anEmptyListIsBadInputBeforeAnythingRuns(String option, String value, String named) {
+        java.nio.file.Path out = dir.resolve("never");
+        Cli.Run r = Cli.run("bench", "relu", option, value, "--out", out.toString(), "--no-progress");
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().contains(named), r.toString());
+        assertFalse(r.err().contains("\tat "), "no stack trace\n" + r);
+        assertEquals("", r.out(), "no header: nothing runs\n" + r);
+        assertFalse(Files.exists(out), "--out not created");
+    }
+
     @Test
     void anUnknownFunctionIsNamedWithTheSpecsOwnMessage() {
         Cli.Run r = Cli.run("bench", "relu", "nosuchfn", "--out", dir.toString());

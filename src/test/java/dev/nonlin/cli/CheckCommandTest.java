@@ -4,8 +4,11 @@ import dev.nonlin.Activation;
 import dev.nonlin.Activations;
 import dev.nonlin.cuda.CudaBackend;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CheckCommandTest {
@@ -51,6 +54,21 @@ class CheckCommandTest {
         Cli.Run r = Cli.run("check", "--backend", "cuda");
         assertEquals(Main.BAD_INPUT, r.code(), r.toString());
         assertTrue(r.err().contains(dev.nonlin.Backends.cudaUnavailabilityCause()), r.toString());
+    }
+
+    /** The hidden --sizes is still input: an empty list, a negative or a huge size is exit 2 before anything runs. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "','        | --sizes: name at least one size",
+            "-1         | --sizes: a size must be in [0, 2^24], got -1",
+            "1,-5       | got -5",
+            "16777217   | got 16777217"})
+    void badSizesAreBadInput(String sizes, String expected) {
+        Cli.Run r = Cli.run("check", "--backend", "cpu", "--sizes", sizes);
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().contains(expected), r.toString());
+        assertFalse(r.err().contains("\tat "), "no stack trace\n" + r);
+        assertEquals("", r.out(), "nothing runs\n" + r);
     }
 
     @Test
