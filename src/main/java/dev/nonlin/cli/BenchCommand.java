@@ -122,12 +122,13 @@ final class BenchCommand implements Callable<Integer> {
         CudaBackend gpu = cudaCause == null ? CudaSupport.backend() : null;
         List<Path> pathList = paths(gpu, cudaCause);
         List<Activation> fs = functions(gpu != null);
-        Files.createDirectories(out);
+        // a bad NONLIN_BACKEND / -Dnonlin.backend is input too: resolved before --out is made
+        Backend auto = BackendChoice.resolve(null).backend();
+        OutputDirectory.create("--out", out);
 
         BenchSweep.Settings settings = quick
                 ? new BenchSweep.Settings(r, 0.002, 0.01, 1.0, cols, seed)
                 : new BenchSweep.Settings(r, 0.005, 0.02, 2.0, cols, seed);
-        Backend auto = Backends.auto();
         BenchSweep sweep = new BenchSweep(settings, gpu, auto);
 
         o.printf("nonlin bench: %s%n", machine());

@@ -76,10 +76,9 @@ final class ExploreCommand implements Callable<Integer> {
         if (t < 1) {
             throw new UserError("--threads must be >= 1, got " + t);
         }
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new UserError("--out " + out + ": exists and is not a directory");
-        }
         BackendChoice choice = BackendChoice.resolve(backend);
+        // before the training: a path that cannot be a directory must not cost the run
+        OutputDirectory.create("--out", out);
         PrintWriter o = spec.commandLine().getOut();
         Explore.Sizes sizes = Explore.Sizes.of(quick);
         o.printf("nonlin explore: %s (%s); seed %d%s%n", choice.backend().description(), choice.why(), seed,
@@ -120,7 +119,6 @@ final class ExploreCommand implements Callable<Integer> {
 
         ExploreReport.Results r = new ExploreReport.Results(choice.backend().description(), choice.why(), seed, quick,
                 sizes, n, deep, dying, outputs, claims, seconds);
-        Files.createDirectories(out);
         Map<String, byte[]> pictures;
         String note = "";
         try {

@@ -16,8 +16,10 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.util.concurrent.Callable;
 
 /**
@@ -164,6 +166,12 @@ public final class Main implements Callable<Integer> {
         }
         if (e instanceof AccessDeniedException f) {
             return f.getFile() + ": permission denied";
+        }
+        if (e instanceof FileAlreadyExistsException f && f.getReason() == null) {
+            return f.getFile() + ": already exists";
+        }
+        if (e instanceof NotDirectoryException f && f.getReason() == null) {
+            return f.getFile() + ": not a directory";
         }
         if (e instanceof FileSystemException f && f.getFile() != null) {
             return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : e.getClass().getSimpleName());

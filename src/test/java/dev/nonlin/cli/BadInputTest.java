@@ -141,6 +141,16 @@ class BadInputTest {
         assertBadInput(run, cause);
     }
 
+    /** An I/O error is "file: reason" in words, never an exception's class name. */
+    @Test
+    void ioErrorsAreDescribedInWords() {
+        assertEquals("x: already exists", Main.describe(new java.nio.file.FileAlreadyExistsException("x")));
+        assertEquals("x: not a directory", Main.describe(new java.nio.file.NotDirectoryException("x")));
+        assertEquals("x: no such file", Main.describe(new java.nio.file.NoSuchFileException("x")));
+        assertEquals("x: Not a directory",
+                Main.describe(new java.nio.file.FileSystemException("x", null, "Not a directory")));
+    }
+
     @Test
     void unknownBackendName() throws IOException {
         Path x = good("x.npy", 4);

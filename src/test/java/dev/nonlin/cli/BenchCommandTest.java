@@ -105,6 +105,24 @@ class BenchCommandTest {
         assertFalse(Files.exists(out), "--out not created");
     }
 
+    /** --out is made before anything runs, and a path that cannot be a directory is said in words. */
+    @Test
+    void anOutputPathThatCannotBeADirectoryIsBadInputBeforeAnythingRuns() throws IOException {
+        java.nio.file.Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Cli.Run r = Cli.run("bench", "relu", "--sizes", "2^6", "--reps", "1", "--out", file.toString(), "--no-progress");
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().contains("--out " + file + ": exists and is not a directory"), r.toString());
+        assertFalse(r.err().contains("Exception"), "no class name\n" + r);
+        assertEquals("", r.out(), "nothing runs\n" + r);
+
+        java.nio.file.Path sub = file.resolve("sub");
+        r = Cli.run("bench", "relu", "--sizes", "2^6", "--reps", "1", "--out", sub.toString(), "--no-progress");
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().contains("--out " + sub + ": " + file + " is not a directory"), r.toString());
+        assertEquals("", r.out(), "nothing runs\n" + r);
+        assertEquals("x", Files.readString(file), "the file is left alone");
+    }
+
     @Test
     void anUnknownFunctionIsNamedWithTheSpecsOwnMessage() {
         Cli.Run r = Cli.run("bench", "relu", "nosuchfn", "--out", dir.toString());

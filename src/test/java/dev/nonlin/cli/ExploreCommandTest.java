@@ -169,4 +169,16 @@ class ExploreCommandTest {
         assertEquals(Main.BAD_INPUT, r.code(), r.toString());
         assertTrue(r.err().contains(file + ": exists and is not a directory"), r.toString());
     }
+
+    /** A file higher up the path is found before the training (it used to fail after it: 7-35 s). */
+    @Test
+    void anOutputPathBelowAFileIsRejectedBeforeTraining() throws IOException {
+        Path file = Files.writeString(dir.resolve("b-file"), "x");
+        Path sub = file.resolve("sub");
+        Cli.Run r = Cli.run("explore", "--quick", "--backend", "cpu", "--out", sub.toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().contains("--out " + sub + ": " + file + " is not a directory"), r.toString());
+        assertEquals(1, r.err().lines().count(), "one line\n" + r);
+        assertEquals("", r.out(), "nothing trained\n" + r);
+    }
 }
