@@ -46,7 +46,12 @@ final class ApplyCommand implements Callable<Integer> {
         Npy.Array xa = NpyFiles.read(x, "X");
         BackendChoice choice = BackendChoice.resolve(backend);
         float[] ya = new float[xa.data().length];
-        choice.backend().forward(f, xa.data(), 0, ya, 0, xa.rows(), xa.cols());
+        try {
+            choice.backend().forward(f, xa.data(), 0, ya, 0, xa.rows(), xa.cols());
+        } catch (IllegalArgumentException e) {
+            // the spec against the file's shape, e.g. prelu(num_parameters=3) on 5 columns
+            throw new UserError(x + " " + xa.shapeString() + ": " + e.getMessage());
+        }
         NpyFiles.write(y, new Npy.Array(xa.shape(), ya));
         if (common.verbose) {
             spec.commandLine().getErr().printf("%s %s: %s %s -> %s on %s (%s)%n", spec.name(), f, x, xa.shapeString(),

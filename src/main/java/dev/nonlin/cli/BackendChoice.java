@@ -21,16 +21,22 @@ record BackendChoice(Backend backend, String why) {
      * Resolves {@code --backend} (null when not given).
      *
      * @throws dev.nonlin.BackendUnavailableException with the cause when the backend cannot run
-     * @throws IllegalArgumentException for a name other than auto, cpu or cuda
+     * @throws UserError for a name other than auto, cpu or cuda, in --backend or in
+     *                   NONLIN_BACKEND / -Dnonlin.backend
      */
     static BackendChoice resolve(String option) {
-        if (option == null || option.strip().toLowerCase(Locale.ROOT).equals("auto")) {
-            // Backends.named("auto") would ignore NONLIN_BACKEND; auto() honours it.
-            Backend b = Backends.auto();
-            Backends.Report r = Backends.report();
-            String why = r.override() != null ? "forced by " + r.override() : "auto: " + r.reason();
-            return new BackendChoice(b, why);
+        try {
+            if (option == null || option.strip().toLowerCase(Locale.ROOT).equals("auto")) {
+                // Backends.named("auto") would ignore NONLIN_BACKEND; auto() honours it.
+                Backend b = Backends.auto();
+                Backends.Report r = Backends.report();
+                String why = r.override() != null ? "forced by " + r.override() : "auto: " + r.reason();
+                return new BackendChoice(b, why);
+            }
+            return new BackendChoice(Backends.named(option), "--backend " + option.strip());
+        } catch (IllegalArgumentException e) {
+            // the name comes from the user: "backend must be auto, cpu or cuda, got 'tpu'"
+            throw new UserError(e.getMessage());
         }
-        return new BackendChoice(Backends.named(option), "--backend " + option.strip());
     }
 }

@@ -55,7 +55,12 @@ final class GradCommand implements Callable<Integer> {
         }
         BackendChoice choice = BackendChoice.resolve(backend);
         float[] dxa = new float[xa.data().length];
-        choice.backend().backward(f, xa.data(), 0, dya.data(), 0, dxa, 0, xa.rows(), xa.cols());
+        try {
+            choice.backend().backward(f, xa.data(), 0, dya.data(), 0, dxa, 0, xa.rows(), xa.cols());
+        } catch (IllegalArgumentException e) {
+            // the spec against the file's shape, e.g. prelu(num_parameters=3) on 5 columns
+            throw new UserError(x + " " + xa.shapeString() + ": " + e.getMessage());
+        }
         NpyFiles.write(dx, new Npy.Array(xa.shape(), dxa));
         if (common.verbose) {
             spec.commandLine().getErr().printf("%s %s: %s %s -> %s on %s (%s)%n", spec.name(), f, x, xa.shapeString(),

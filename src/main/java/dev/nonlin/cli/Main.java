@@ -148,8 +148,10 @@ public final class Main implements Callable<Integer> {
 
         /** The one-line message for an exception caused by the input, or null for a bug. */
         static String userMessage(Exception e) {
-            if (e instanceof UserError || e instanceof Npy.FormatException || e instanceof NonlinException
-                    || e instanceof IllegalArgumentException) {
+            // Not IllegalArgumentException: the library throws it for bad arguments, which from a
+            // command are its own bugs unless the command turned them into a UserError (an unknown
+            // backend name, a spec, a .npy file's shape against the function: see the commands).
+            if (e instanceof UserError || e instanceof Npy.FormatException || e instanceof NonlinException) {
                 return e.getMessage();
             }
             if (e instanceof IOException io) {

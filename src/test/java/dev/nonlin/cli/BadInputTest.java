@@ -128,6 +128,16 @@ class BadInputTest {
     }
 
     @Test
+    void preluChannelsMustMatchTheLastAxisInGradToo() throws IOException {
+        Path x = good("x.npy", 2, 5);
+        Path dy = good("dy.npy", 2, 5);
+        Cli.Run run = Cli.run("grad", "prelu(num_parameters=3)", x.toString(), dy.toString(),
+                dir.resolve("dx.npy").toString());
+        assertBadInput(run, x.toString(), "(2, 5)", "num_parameters=3");
+        assertFalse(Files.exists(dir.resolve("dx.npy")));
+    }
+
+    @Test
     void unavailableBackendIsAnErrorWithItsReason() throws IOException {
         Path x = good("x.npy", 4);
         String cause = dev.nonlin.Backends.cudaUnavailabilityCause();
