@@ -4,12 +4,14 @@ import dev.nonlin.NonlinException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -120,7 +122,27 @@ public final class Main implements Callable<Integer> {
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setParameterExceptionHandler(new UsageErrorHandler());
         return cl;
+    }
+
+    /**
+     * A usage error (picocli's, or a {@link ParameterException} a command throws) in the same form
+     * as bad input: one line prefixed with the command, picocli's suggestions for a mistyped
+     * option or command, and where to find the usage, instead of the whole usage; exit code 2.
+     */
+    static final class UsageErrorHandler implements IParameterExceptionHandler {
+        @Override
+        public int handleParseException(ParameterException e, String[] args) {
+            CommandLine cl = e.getCommandLine();
+            PrintWriter err = cl.getErr();
+            String who = cl.getCommandSpec().qualifiedName();
+            err.println(who + ": " + e.getMessage());
+            UnmatchedArgumentException.printSuggestions(e, err);
+            err.println("try '" + who + " --help'");
+            err.flush();
+            return BAD_INPUT;
+        }
     }
 
     /**

@@ -149,7 +149,7 @@ class AccuracyCommandTest {
             "--range=5:1                            | --range;5:1",
             "--range=5                              | --range;'5'",
             "--range=abc:1                          | --range;abc",
-            "--range=nan:1                          | --range;NaN",
+            "--range=nan:1                          | --range;'nan' is not a number",
             "--range=-1e50:1                        | --range;-1e50",
             "--samples=-5                           | --samples;-5",
             "--samples=many                         | --samples;many",

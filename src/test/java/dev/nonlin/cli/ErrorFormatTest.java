@@ -3,15 +3,18 @@ package dev.nonlin.cli;
 import dev.nonlin.Backends;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** How errors look: bad input is one prefixed line and exit 2; a bug is exit 1 with its stack trace. */
+/** How errors look: bad input and usage errors alike are one prefixed line and exit 2; a bug is exit 1 with its trace. */
 class ErrorFormatTest {
 
     @TempDir
@@ -59,5 +62,46 @@ class ErrorFormatTest {
                 System.setProperty(Backends.PROPERTY, before);
             }
         }
+    }
+
+    /**
+     * picocli's usage errors, and those a command throws as ParameterException, look like bad input
+     * (one line prefixed with the command) followed by where the usage is, not by the whole usage.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "accuracy --backend cpu --samples -1   | nonlin accuracy: --samples must be >= 0, got -1",
+            "accuracy --backend cpu --samples many | nonlin accuracy: Invalid value for option '--samples'",
+            "accuracy --backend cpu --range 5:1    | nonlin accuracy: --range: LO must be <= HI, got '5:1'",
+            "apply relu                            | nonlin apply: Missing required parameters",
+            "--size 0                              | nonlin: --size must be >= 1, got 0",
+            "check --sizes x                       | nonlin check: Invalid value for option '--sizes'"})
+    void aUsageErrorIsOnePrefixedLineAndWhereTheUsageIs(String args, String first) {
+        Cli.Run r = Cli.run(args.strip().split(" +"));
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        List<String> lines = r.err().lines().toList();
+        String who = first.substring(0, first.indexOf(':'));
+        assertEquals(2, lines.size(), r.toString());
+        assertTrue(lines.get(0).startsWith(first), r.toString());
+        assertEquals("try '" + who + " --help'", lines.get(1), r.toString());
+        assertFalse(r.err().contains("Usage:"), "no usage dump\n" + r);
+        assertEquals("", r.out(), r.toString());
+    }
+
+    /** A mistyped option or command keeps picocli's suggestions. */
+    @Test
+    void aMistypedOptionGetsSuggestions() {
+        Cli.Run r = Cli.run("bench", "--sise", "2^6");
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().startsWith("nonlin bench: Unknown option: '--sise'"), r.toString());
+        assertTrue(r.err().contains("--sizes"), "suggests --sizes\n" + r);
+        assertTrue(r.err().strip().endsWith("try 'nonlin bench --help'"), r.toString());
+        assertFalse(r.err().contains("Usage:"), r.toString());
+
+        r = Cli.run("benhc");
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertTrue(r.err().startsWith("nonlin: Unmatched argument at index 0: 'benhc'"), r.toString());
+        assertTrue(r.err().contains("bench"), "suggests bench\n" + r);
+        assertTrue(r.err().strip().endsWith("try 'nonlin --help'"), r.toString());
     }
 }
