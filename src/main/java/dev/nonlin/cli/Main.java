@@ -62,6 +62,9 @@ public final class Main implements Callable<Integer> {
             description = "The backend for the demo (default: auto, or NONLIN_BACKEND / -Dnonlin.backend).")
     String backend;
 
+    /** The demo's largest --size: 2^26 floats, 6 arrays of 256 MiB at most. */
+    static final int MAX_DEMO_SIZE = 1 << 26;
+
     @Option(names = "--size", hidden = true, defaultValue = "1048576",
             description = "Elements per function in the demo (default: ${DEFAULT-VALUE}).")
     int size;
@@ -87,8 +90,9 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (size < 1) {
-            throw new ParameterException(spec.commandLine(), "--size must be >= 1, got " + size);
+        if (size < 1 || size > MAX_DEMO_SIZE) {
+            // the demo keeps four arrays of --size floats and a double reference of each result
+            throw new ParameterException(spec.commandLine(), "--size must be in [1, 2^26], got " + size);
         }
         if (row < 1) {
             throw new ParameterException(spec.commandLine(), "--row must be >= 1, got " + row);

@@ -32,9 +32,11 @@ class DemoTest {
 
     @Test
     void demoRejectsBadSize() {
-        Cli.Run run = Cli.run("--size", "0");
-        assertEquals(Main.BAD_INPUT, run.code(), run::toString);
-        assertTrue(run.err().contains("--size"), run::toString);
+        for (String size : new String[] {"0", "-3", String.valueOf(Main.MAX_DEMO_SIZE + 1), String.valueOf(Integer.MAX_VALUE)}) {
+            Cli.Run run = Cli.run("--size", size);
+            assertEquals(Main.BAD_INPUT, run.code(), run::toString);
+            assertTrue(run.err().contains("--size must be in [1, 2^26], got " + size), run::toString);
+        }
     }
 
     @Test
