@@ -43,7 +43,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         common.apply();
-        Npy.Array xa = NpyFiles.read(x, "X");
+        Npy.Array xa = NpyFiles.read(x, "X", spec.commandLine().getErr(), spec.name());
         BackendChoice choice = BackendChoice.resolve(backend);
         float[] ya = new float[xa.data().length];
         try {

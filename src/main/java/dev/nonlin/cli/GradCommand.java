@@ -47,8 +47,8 @@ final class GradCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         common.apply();
-        Npy.Array xa = NpyFiles.read(x, "X");
-        Npy.Array dya = NpyFiles.read(dy, "DY");
+        Npy.Array xa = NpyFiles.read(x, "X", spec.commandLine().getErr(), spec.name());
+        Npy.Array dya = NpyFiles.read(dy, "DY", spec.commandLine().getErr(), spec.name());
         if (!Arrays.equals(xa.shape(), dya.shape())) {
             throw new UserError(dy + ": shape " + dya.shapeString() + " does not match the shape "
                     + xa.shapeString() + " of " + x);

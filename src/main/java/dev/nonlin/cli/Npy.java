@@ -120,6 +120,19 @@ public final class Npy {
      * @throws NoSuchFileException and other IOExceptions from the file system
      */
     public static Array read(Path file) throws IOException {
+        return load(file).array();
+    }
+
+    /**
+     * An array as read, with what rounding float64 to float32 lost: finite values beyond float's
+     * range that became ±∞, and non-zero values below its smallest that became ±0 (both 0 for
+     * float32 files).
+     */
+    public record Loaded(Array array, long overflowed, long flushedToZero) {
+    }
+
+    /** {@link #read}, counting what float64 → float32 lost ({@link Loaded}). */
+    public static Loaded load(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
@@ -172,8 +185,9 @@ public final class Npy {
                 throw new FormatException(file, (actual < expected ? "truncated: " : "trailing data: ") + what);
             }
             float[] data = new float[(int) h.count];
-            readData(ch, dataStart, h.itemSize, data);
-            return new Array(h.shape, data);
+            long[] lost = new long[2];
+            readData(ch, dataStart, h.itemSize, data, lost);
+            return new Loaded(new Array(h.shape, data), lost[0], lost[1]);
         }
     }
 
@@ -195,7 +209,8 @@ public final class Npy {
         }
     }
 
-    private static void readData(FileChannel ch, long start, int itemSize, float[] data) throws IOException {
+    /** Reads the data; lost[0] counts finite doubles that became ±∞, lost[1] non-zero doubles that became ±0. */
+    private static void readData(FileChannel ch, long start, int itemSize, float[] data, long[] lost) throws IOException {
         ByteBuffer b = ByteBuffer.allocateDirect(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         ch.position(start);
         int i = 0;
@@ -212,7 +227,14 @@ public final class Npy {
                 b.asFloatBuffer().get(data, i, items);
             } else {
                 for (int k = 0; k < items; k++) {
-                    data[i + k] = (float) b.getDouble(k * 8);
+                    double d = b.getDouble(k * 8);
+                    float f = (float) d;
+                    if (Float.isInfinite(f) && !Double.isInfinite(d)) {
+                        lost[0]++;
+                    } else if (f == 0f && d != 0.0) {
+                        lost[1]++;
+                    }
+                    data[i + k] = f;
                 }
             }
             i += items;

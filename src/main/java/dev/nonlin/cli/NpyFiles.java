@@ -9,13 +9,27 @@ final class NpyFiles {
     private NpyFiles() {
     }
 
-    /** Reads an input; every failure becomes a {@link UserError} that names the file. */
-    static Npy.Array read(Path file, String argument) {
+    /**
+     * Reads an input; every failure becomes a {@link UserError} that names the file. Values that
+     * float64 → float32 turned into ±∞ or ±0 are counted in one line on {@code warn}, prefixed
+     * with the command: the run goes on with them, but the user should know.
+     */
+    static Npy.Array read(Path file, String argument, java.io.PrintWriter warn, String command) {
         if (Files.isDirectory(file)) {
             throw new UserError(file + ": is a directory (" + argument + " must be an .npy file)");
         }
         try {
-            return Npy.read(file);
+            Npy.Loaded l = Npy.load(file);
+            int n = l.array().data().length;
+            if (l.overflowed() > 0) {
+                warn.printf("nonlin %s: warning: %s: %d of %d float64 values are beyond float's range (±3.4028235e38) "
+                        + "and became ±Infinity%n", command, file, l.overflowed(), n);
+            }
+            if (l.flushedToZero() > 0) {
+                warn.printf("nonlin %s: warning: %s: %d of %d non-zero float64 values are below float's smallest "
+                        + "(1.4e-45) and became 0%n", command, file, l.flushedToZero(), n);
+            }
+            return l.array();
         } catch (Npy.FormatException e) {
             throw new UserError(e.getMessage());
         } catch (IOException e) {

@@ -18,6 +18,8 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code nonlin apply} and {@code nonlin grad} through .npy files, for every function of the
@@ -144,5 +146,28 @@ class ApplyGradTest {
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(1, s.count(), "no temporary file left");
         }
+    }
+
+    @Test
+    void float64ValuesThatFloatCannotHoldAreCountedInAWarning() throws IOException {
+        // 1e300 and -1e39 overflow float, 1e-320 and -1e-50 flush to 0; the rest convert as usual
+        double[] d = {1e300, -1e39, 1e-320, -1e-50, 0.0, 1.5, Double.POSITIVE_INFINITY, 3e38};
+        Path x = NpyFixtures.write(dir.resolve("x64.npy"),
+                NpyFixtures.npy(1, NpyFixtures.dict("<f8", false, "(8,)"), NpyFixtures.f8(d)));
+        Path y = dir.resolve("y.npy");
+        Cli.Run run = Cli.run("apply", "identity", x.toString(), y.toString(), "--backend", "cpu");
+        assertEquals(Main.OK, run.code(), run::toString);
+        assertTrue(run.err().contains("nonlin apply: warning: " + x + ": 2 of 8 float64 values are beyond float's range"),
+                run::toString);
+        assertTrue(run.err().contains("2 of 8 non-zero float64 values are below float's smallest (1.4e-45) and became 0"),
+                run::toString);
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 0f, 1.5f,
+                Float.POSITIVE_INFINITY, 3e38f}, Npy.read(y).data());
+        // float64 that float holds: no warning
+        Path ok = NpyFixtures.write(dir.resolve("ok64.npy"),
+                NpyFixtures.npy(1, NpyFixtures.dict("<f8", false, "(2,)"), NpyFixtures.f8(0.25, -7.0)));
+        Cli.Run quiet = Cli.run("grad", "relu", ok.toString(), ok.toString(), dir.resolve("dx.npy").toString(), "--backend", "cpu");
+        assertEquals(Main.OK, quiet.code(), quiet::toString);
+        assertFalse(quiet.err().contains("warning"), quiet::toString);
     }
 }
