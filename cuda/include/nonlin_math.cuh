@@ -459,7 +459,8 @@ struct Relu6 {
 // Hard sigmoid: relu6(x + 3)/6; y' = 1/6 on (−3, 3), 0 at ±3.
 struct Hardsigmoid {
     NL_HD static double forward(double x, double, double) {
-        return x <= -3 ? 0.0 : (x >= 3 ? 1.0 : x / 6.0 + 0.5);
+        // (x + 3)/6, not x/6 + ½: x + 3 is exact, where x/6 + ½ cancels a rounded x/6 near −3
+        return x <= -3 ? 0.0 : (x >= 3 ? 1.0 : (x + 3.0) / 6.0);
     }
     NL_HD static double derivative(double x, double, double) { return inside_open(x, -3.0, 3.0, 1.0 / 6.0); }
 };

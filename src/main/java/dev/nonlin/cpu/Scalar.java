@@ -131,7 +131,8 @@ public final class Scalar {
             }
             case HARDTANH -> clamp(x, p0, p1);
             case RELU6 -> clamp(x, 0.0, 6.0);
-            case HARDSIGMOID -> x <= -3 ? 0.0 : (x >= 3 ? 1.0 : x / 6.0 + 0.5);
+            // (x + 3)/6, not x/6 + ½: x + 3 is exact, where x/6 + ½ cancels a rounded x/6 near −3
+            case HARDSIGMOID -> x <= -3 ? 0.0 : (x >= 3 ? 1.0 : (x + 3.0) / 6.0);
             case HARDSWISH -> x <= -3 ? 0.0 : (x >= 3 ? x : x * (x + 3.0) / 6.0);
             case SOFTSIGN -> Double.isInfinite(x) ? Math.signum(x) : x / (1.0 + Math.abs(x));
             case LOGSIGMOID -> {

@@ -37,8 +37,11 @@ import static jdk.incubator.vector.VectorOperators.NE;
  * <p>Two kinds of loop:
  * <ul>
  *   <li><b>Piecewise-linear functions</b> (relu, leaky_relu, prelu, hardtanh, relu6, hardsigmoid,
- *       hardswish, identity, and softsign's forward) run in float lanes of the preferred width.
- *       They do at most three float roundings, within the contract, and run at memory speed.
+ *       hardswish, identity, and softsign's forward) run in float lanes of the preferred width, at
+ *       memory speed. All but softsign are correctly rounded: hardsigmoid and hardswish carry
+ *       x + 3 and their division by 6 exactly enough (see there). softsign's x/(1 + |x|) rounds
+ *       twice (≤ 1.5 ULP); a corrected form tried in session 7 cost a third of the speed and went
+ *       wrong above |x| = 2²⁴.
  *   <li><b>Transcendental functions</b> convert float lanes to double lanes (a float vector of half
  *       the preferred bit size widens to a preferred double vector with the same lane count),
  *       evaluate Scalar's double formula with the vector {@link #exp} and {@link #expm1} below
@@ -1833,26 +1836,42 @@ final class SimdKernels implements Kernels {
         return i;
     }
 
-    /**
-     * Scalar.forward HARDSIGMOID: x ≤ −3 ? 0 : (x ≥ 3 ? 1 : x/6 + ½), as (x + 3)/6: near x = −3,
-     * x + 3 is exact (Sterbenz) where x/6 + ½ would cancel a rounded x/6. Two roundings.
+    private static final float SIXTH = 1f / 6f;
+
+    /*
+     * hardsigmoid and hardswish, correctly rounded in float lanes: x + 3 is carried exactly as
+     * s + e (Fast2Sum; |3| ≥ |x| wherever the middle branch is used), and the division by 6 is
+     * q = a·(1/6) followed by one correction, q + (a − 6q + tail)·(1/6), where a − 6q is exact in
+     * one fma and the tail holds what a lost. The correction is about an ULP, so its own
+     * rounding (and 1/6's) moves the result by ~2⁻²⁴ ULP. In plain float the two or three
+     * roundings were up to 1.0 and 1.9 ULP.
      */
+
+    /** Scalar.forward HARDSIGMOID: x ≤ −3 ? 0 : (x ≥ 3 ? 1 : (x + 3)/6). */
     private static int hardsigmoidForward(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += F.length()) {
             FloatVector v = loadF(x, xo + i);
-            FloatVector r = v.add(3f).div(6f);
+            FloatVector s = v.add(3f);
+            FloatVector e = v.sub(s.sub(3f));
+            FloatVector q = s.mul(SIXTH);
+            FloatVector r = q.lanewise(FMA, -6f, s).add(e).lanewise(FMA, SIXTH, q);
             r.blend(1f, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
         }
         return i;
     }
 
-    /** Scalar.forward HARDSWISH: x ≤ −3 ? 0 : (x ≥ 3 ? x : x(x + 3)/6). Three roundings. */
+    /** Scalar.forward HARDSWISH: x ≤ −3 ? 0 : (x ≥ 3 ? x : x(x + 3)/6); x(s + e) = p + t, t from two fmas. */
     private static int hardswishForward(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += F.length()) {
             FloatVector v = loadF(x, xo + i);
-            FloatVector r = v.add(3f).mul(v).div(6f);
+            FloatVector s = v.add(3f);
+            FloatVector e = v.sub(s.sub(3f));
+            FloatVector p = v.mul(s);
+            FloatVector t = v.lanewise(FMA, e, v.lanewise(FMA, s, p.neg()));
+            FloatVector q = p.mul(SIXTH);
+            FloatVector r = q.lanewise(FMA, -6f, p).add(t).lanewise(FMA, SIXTH, q);
             r.blend(v, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
         }
         return i;
