@@ -7,7 +7,8 @@ uniform over the bit patterns), PyTorch computes f(x) in float32 and, as the ref
 (torch's own float64 kernels, accurate to about 1e-16, which is invisible at float's ULP). The
 error is |y - ref| / ulp(float(ref)), nonlin's definition (dev.nonlin.cli.Ulp): 0.5 is a correctly
 rounded result; an infinity or NaN counts 0 when it matches the reference rounded to float and
-infinity otherwise. Backward is autograd's dx for dy = 1 against the float64 derivative.
+infinity otherwise. Where PyTorch's float64 kernel itself cancels (elu, selu and celu compute
+e^x - 1, gelu 1 + erf), the forward reference is a stable float64 form instead (REFERENCES). Backward is autograd's dx for dy = 1 against the float64 derivative.
 
 Inputs where the float64 reference itself is not finite are left out of the maximum (their
 conventions differ on purpose: see the README's "Where we differ from PyTorch"); their count is
@@ -53,6 +54,25 @@ ROW_FUNCTIONS = {
     "log_softmax": lambda x: F.log_softmax(x, dim=-1),
 }
 ROW_LENGTHS = [1, 2, 3, 7, 32, 33, 1000, 1025, 4097]   # Accuracy.ROW_LENGTHS
+
+# Float64 references in stable forms, for the functions whose float64 kernel in PyTorch cancels
+# (elu's e^x - 1, gelu's 1 + erf): PyTorch's own float64 result is used for the rest.
+SELU_L, SELU_A = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+
+
+def _neg_part(x, f):
+    return torch.where(x > 0, x, f(torch.minimum(x, torch.zeros_like(x))))
+
+
+REFERENCES = {
+    "elu": lambda x: _neg_part(x, torch.expm1),
+    "celu": lambda x: _neg_part(x, torch.expm1),
+    "selu": lambda x: SELU_L * _neg_part(x, lambda n: SELU_A * torch.expm1(n)),
+    # x·Φ(x) = x/2·erfc(−x/√2): no cancellation for x < 0
+    "gelu": lambda x: 0.5 * x * torch.special.erfc(-x / 2 ** 0.5),
+    # x·σ(2u) = x/2·(1 + tanh u), with σ branched on sign by torch.sigmoid in double
+    "gelu(approximate=tanh)": lambda x: x * torch.sigmoid(2 * (2 / torch.pi) ** 0.5 * (x + 0.044715 * x ** 3)),
+}
 
 CHUNK = 1 << 22
 ULP_OF_MAX = 2.0 ** 104   # Math.ulp(Float.MAX_VALUE): where the reference rounds past MAX_VALUE
@@ -109,7 +129,7 @@ class Worst:
         return f"{self.err:.4g} ({self.x:.7g})" if self.x is not None else "0"
 
 
-def measure(f, total, rng):
+def measure(f, total, rng, ref=None):
     """Worst forward error, worst over normal results, inputs beyond 4 ULP, worst backward (contract units)."""
     fw, fw_normal, bw = Worst(), Worst(), Worst()
     beyond = skipped = 0
@@ -120,7 +140,7 @@ def measure(f, total, rng):
         x64 = x32.to(torch.float64)
         with torch.no_grad():
             y32 = f(x32)
-            y64 = f(x64)
+            y64 = (ref or f)(x64)
         e, _ = ulps(y32, y64)
         fw.offer(e, x32)
         fw_normal.offer(e, x32, y64.abs() >= FLT_MIN)
@@ -175,7 +195,7 @@ def main():
             print(f"| {name} (rows of {min(ROW_LENGTHS)}–{max(ROW_LENGTHS)}, {n} elements, x in [{lo:g}, {hi:g}]) "
                   f"| {fw} | {fw} | {beyond} | not measured | 0 | {time.time() - t0:.0f} |", flush=True)
             continue
-        fw, fw_normal, beyond, bw, skipped = measure(FUNCTIONS[name], total, rng)
+        fw, fw_normal, beyond, bw, skipped = measure(FUNCTIONS[name], total, rng, REFERENCES.get(name))
         print(f"| {name} | {fw} | {fw_normal} | {beyond} | {bw} | {skipped} | {time.time() - t0:.0f} |", flush=True)
 
 
