@@ -105,7 +105,7 @@ class AccuracyTest {
     /** The answer is a function of the inputs: thread count and chunk order do not change it. */
     @Test
     void theWorstElementDoesNotDependOnThreads() {
-        Activation f = Activation.parse("hardswish");   // float lanes: errors up to 1.9 ULP, many distinct
+        Activation f = Activation.parse("softsign");   // two float roundings: errors up to 1.5 ULP, many distinct
         long a = 0x3f000000L;
         long e = a + 6 * Accuracy.CHUNK + 123;   // a partial last chunk
         Measures one = Accuracy.exhaustive(Backends.cpu(), f, a, e, 9, 1, Progress.NONE);
@@ -116,7 +116,7 @@ class AccuracyTest {
             assertEquals(x.err, y.err, "measure " + k);
             assertEquals(x.index, y.index, "measure " + k);
         }
-        assertTrue(one.forward().err > 1, "hardswish's float-lane error shows: " + one.forward().err);
+        assertTrue(one.forward().err > 0.5, "softsign's float-lane error shows: " + one.forward().err);
     }
 
     @Test

@@ -74,7 +74,7 @@ class ErrorFormatTest {
             "accuracy --backend cpu --samples many | nonlin accuracy: Invalid value for option '--samples'",
             "accuracy --backend cpu --range 5:1    | nonlin accuracy: --range: LO must be <= HI, got '5:1'",
             "apply relu                            | nonlin apply: Missing required parameters",
-            "--size 0                              | nonlin: --size must be >= 1, got 0",
+            "--size 0                              | nonlin: --size must be in [1, 2^26], got 0",
             "check --sizes x                       | nonlin check: Invalid value for option '--sizes'"})
     void aUsageErrorIsOnePrefixedLineAndWhereTheUsageIs(String args, String first) {
         Cli.Run r = Cli.run(args.strip().split(" +"));
