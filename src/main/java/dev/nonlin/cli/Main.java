@@ -62,7 +62,7 @@ public final class Main implements Callable<Integer> {
             description = "The backend for the demo (default: auto, or NONLIN_BACKEND / -Dnonlin.backend).")
     String backend;
 
-    /** The demo's largest --size: 2^26 floats, 6 arrays of 256 MiB at most. */
+    /** The demo's largest --size: 2^26 elements, a few arrays of 256 MiB each (the default is 2^20). */
     static final int MAX_DEMO_SIZE = 1 << 26;
 
     @Option(names = "--size", hidden = true, defaultValue = "1048576",
@@ -91,7 +91,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         common.apply();
         if (size < 1 || size > MAX_DEMO_SIZE) {
-            // the demo keeps four arrays of --size floats and a double reference of each result
+            // the demo keeps several arrays of --size elements (MAX_DEMO_SIZE)
             throw new ParameterException(spec.commandLine(), "--size must be in [1, 2^26], got " + size);
         }
         if (row < 1) {
