@@ -648,15 +648,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private void ownTargets(IntTensor target, Tensor z) {
-        if (target == null) {
-            throw new IllegalArgumentException("target must not be null");
-        }
-        if (!(target instanceof AbstractIntTensor) || target.backend() != this) {
-            throw new IllegalArgumentException(foreign("target", target, target.backend()));
-        }
-        if (target.isClosed()) {
-            throw new IllegalArgumentException("target is closed");
-        }
+        requireOwned("target", target, this, "this one");
         if (target.size() != z.rows()) {
             throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal z.rows() ("
                     + z.rows() + "): one class index per row");
@@ -742,32 +734,57 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private void own(String name, Tensor t) {
+        requireOwned(name, t, this, "this one");
+    }
+
+    /**
+     * The checks every tensor argument of a backend gets: not null, made by a nonlin backend, by
+     * {@code owner} itself, and open; a failure throws {@link IllegalArgumentException} naming the
+     * argument. Public so that code built on backends ({@code dev.nonlin.nn}) makes the same checks,
+     * worded the same way, before it writes anything, under its own argument names.
+     *
+     * @param owner the backend the tensor must belong to: a concrete one (what
+     *              {@link Tensor#backend()} returns), not {@code auto}, which routes to its tensors' owners
+     * @param whose how the message names the owner, e.g. "this one", "the layer's"
+     */
+    public static void requireOwned(String name, Tensor t, Backend owner, String whose) {
         if (t == null) {
             throw new IllegalArgumentException(name + " must not be null");
         }
-        if (!(t instanceof AbstractTensor) || t.backend() != this) {
-            throw new IllegalArgumentException(foreign(name, t, t.backend()));
+        if (!(t instanceof AbstractTensor) || t.backend() != owner) {
+            throw new IllegalArgumentException(foreign(name, t, t.backend(), owner, whose));
         }
         if (t.isClosed()) {
-            throw new IllegalArgumentException(name + " is closed");
+            throw new IllegalArgumentException(name + " is closed (" + t.rows() + " × " + t.cols() + ")");
+        }
+    }
+
+    /** {@link #requireOwned(String, Tensor, Backend, String)} for class targets. */
+    public static void requireOwned(String name, IntTensor t, Backend owner, String whose) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (!(t instanceof AbstractIntTensor) || t.backend() != owner) {
+            throw new IllegalArgumentException(foreign(name, t, t.backend(), owner, whose));
+        }
+        if (t.isClosed()) {
+            throw new IllegalArgumentException(name + " is closed (" + t.size() + " classes)");
         }
     }
 
     /**
-     * Why a tensor is not this backend's: made by another backend (named so that two instances of
-     * one kind, say two CPU backends, can be told apart), or not made by a nonlin backend at all.
+     * Why a tensor is not owner's: made by another backend (named so that two instances of one
+     * kind, say two CPU backends, can be told apart), or not made by a nonlin backend at all.
      */
-    private String foreign(String name, Object t, Backend owner) {
+    private static String foreign(String name, Object t, Backend tOwner, Backend owner, String whose) {
         if (!(t instanceof AbstractTensor) && !(t instanceof AbstractIntTensor)) {
             return name + " is a " + t.getClass().getName() + ", not a tensor made by a nonlin backend "
-                    + "(use this backend's allocate, tensor or intTensor)";
+                    + "(use the backend's allocate, tensor or intTensor)";
         }
-        if (owner != null && owner.name().equals(name())) {
-            return name + " belongs to another " + name() + " backend instance (" + owner.description()
-                    + "), not to this one (" + description() + ")";
-        }
-        return name + " belongs to backend " + (owner == null ? "null" : owner.description()) + ", not to this "
-                + name() + " backend (" + description() + ")";
+        String theirs = tOwner != null && tOwner.name().equals(owner.name())
+                ? "another " + owner.name() + " backend instance (" + tOwner.description() + ")"
+                : "backend " + (tOwner == null ? "null" : tOwner.description());
+        return name + " belongs to " + theirs + ", not to " + whose + " (" + owner.description() + ")";
     }
 
     private static void sameShape(String an, Tensor a, String bn, Tensor b) {

@@ -132,4 +132,31 @@ class AutoBackendTest {
                 () -> auto.forward(null, new float[4], 0, new float[4], 0, 1, 4));
         assertTrue(e.getMessage().contains("activation"), e.getMessage());
     }
+
+    /**
+     * A network on {@code auto} (what Backends.auto() gives on a GPU machine, and the README's
+     * example): its inputs are auto's tensors, which belong to the backend auto made them on, not
+     * to auto itself. The nn checks must accept them, and still refuse another backend's.
+     */
+    @Test
+    void aNetworkOnAutoTrainsOnAutosTensorsAndRefusesOthers() {
+        float[] points = {-2, -1, -1, 0, 0, 1, 1, 2, 2, -2, -1, 1};
+        try (dev.nonlin.nn.Sequential net = dev.nonlin.nn.Sequential.mlp(auto, 7, Activation.tanh(), Activation.identity(),
+                2, 4, 2);
+             Tensor x = auto.tensor(points, 6, 2); IntTensor t = auto.intTensor(new int[] {0, 1, 0, 1, 0, 1});
+             dev.nonlin.nn.Trainer trainer = new dev.nonlin.nn.Trainer(net, Loss.parse("softmax_cross_entropy"),
+                     Optimizer.adam(0.05f));
+             Tensor other = CpuBackend.scalar().tensor(points, 6, 2)) {
+            trainer.step(x, t);
+            double first = trainer.loss();
+            for (int i = 0; i < 20; i++) {
+                trainer.step(x, t);
+            }
+            assertTrue(trainer.loss() < first, "trains: " + first + " -> " + trainer.loss());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> trainer.step(other, t));
+            assertTrue(e.getMessage().startsWith("x belongs to another cpu backend instance"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> net.forward(other));
+            assertTrue(e.getMessage().contains("not to the layer's"), e.getMessage());
+        }
+    }
 }

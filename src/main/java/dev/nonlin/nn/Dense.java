@@ -1,5 +1,6 @@
 package dev.nonlin.nn;
 
+import dev.nonlin.AbstractBackend;
 import dev.nonlin.Activation;
 import dev.nonlin.Backend;
 import dev.nonlin.Tensor;
@@ -155,7 +156,7 @@ public final class Dense implements AutoCloseable {
     public Tensor forward(Tensor x) {
         open();
         // All of x's checks come first: reshape() below closes the previous output, which the caller may hold.
-        checkTensor("x", x, backend, "layer");
+        AbstractBackend.requireOwned("x", x, home(), "the layer's");
         if (x.cols() != in) {
             throw new IllegalArgumentException("x.cols() (" + x.cols() + ") must equal the layer's input width in ("
                     + in + "): x is " + x.rows() + " × " + x.cols());
@@ -193,7 +194,7 @@ public final class Dense implements AutoCloseable {
         // Everything is checked before the first write: the fused pass below writes dz and db before
         // the matmul would notice a closed x, leaving gradients that disagree with each other.
         readyForBackward();
-        checkTensor("dy", dy, backend, "layer");
+        AbstractBackend.requireOwned("dy", dy, home(), "the layer's");
         if (dy.rows() != batch || dy.cols() != out) {
             throw new IllegalArgumentException("dy is " + dy.rows() + " × " + dy.cols() + " but the layer's output is "
                     + batch + " × " + out);
@@ -272,44 +273,29 @@ public final class Dense implements AutoCloseable {
     }
 
     /**
-     * The checks a backend makes on a tensor argument, made here so that the message names the
-     * caller's argument (the backend would name its own: {@code a} of matmul, {@code z} of a loss)
-     * and so that they run before the layer changes anything.
+     * The backend that holds the layer's tensors, against which x and dy are checked (before
+     * anything is written, naming them as the caller does). Not {@link #backend()} itself: under
+     * {@code auto} that is the router, and the tensors belong to the backend it made them on.
      */
-    static void checkTensor(String name, Tensor t, Backend backend, String owner) {
-        if (t == null) {
-            throw new IllegalArgumentException(name + " must not be null");
-        }
-        if (t.backend() != backend) {
-            Backend o = t.backend();
-            String whose = o != null && o.name().equals(backend.name())
-                    ? "another " + o.name() + " backend instance (" + o.description() + ")"
-                    : "backend " + (o == null ? "null" : o.description());
-            throw new IllegalArgumentException(name + " belongs to " + whose + ", not to the " + owner + "'s ("
-                    + backend.description() + ")");
-        }
-        if (t.isClosed()) {
-            throw new IllegalArgumentException(name + " is closed (" + t.rows() + " × " + t.cols() + ")");
-        }
+    Backend home() {
+        return w.backend();
     }
 
-    /** Which of the layer's tensors t is ({@code "y"}, {@code "w"}, ...), or null if none. */
+    /** Which of the layer's tensors t is ({@code "y (its output)"}, {@code "w"}, ...), or null if none. */
     String tensorName(Tensor t) {
-        String[] names = {"w", "b", "dW", "dB", "alpha", "dAlpha", "z", "h", "y", "dz", "dx"};
-        Tensor[] all = {w, b, dW, dB, alpha, dAlpha, z, h, y, dz, dx};
-        for (int i = 0; i < all.length; i++) {
-            if (all[i] != null && all[i] == t) {
-                return names[i] + (names[i].equals("y") ? " (its output)" : "");
-            }
-        }
-        return null;
+        return nameOf(t, false);
     }
 
     /** Which of the tensors backward writes t is ({@code "dz"}, {@code "dW"}, ...), or null if none. */
     String gradientName(Tensor t) {
-        String[] names = {"dW", "dB", "dAlpha", "dz", "dx"};
-        Tensor[] all = {dW, dB, dAlpha, dz, dx};
-        for (int i = 0; i < all.length; i++) {
+        return nameOf(t, true);
+    }
+
+    /** The gradients come first, so that {@code gradientsOnly} is a prefix of the same table. */
+    private String nameOf(Tensor t, boolean gradientsOnly) {
+        Tensor[] all = {dW, dB, dAlpha, dz, dx, w, b, alpha, z, h, y};
+        String[] names = {"dW", "dB", "dAlpha", "dz", "dx", "w", "b", "alpha", "z", "h", "y (its output)"};
+        for (int i = 0; i < (gradientsOnly ? 5 : all.length); i++) {
             if (all[i] != null && all[i] == t) {
                 return names[i];
             }

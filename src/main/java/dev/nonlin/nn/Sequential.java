@@ -179,6 +179,11 @@ public final class Sequential implements AutoCloseable {
         return layers.get(0).backend();
     }
 
+    /** Where the layers' tensors live ({@link Dense#home()}): inputs and targets are checked against it. */
+    Backend home() {
+        return layers.get(0).home();
+    }
+
     public int inputWidth() {
         return layers.get(0).in();
     }

@@ -1,5 +1,6 @@
 package dev.nonlin.nn;
 
+import dev.nonlin.AbstractBackend;
 import dev.nonlin.Backend;
 import dev.nonlin.IntTensor;
 import dev.nonlin.Loss;
@@ -88,7 +89,7 @@ public final class Trainer implements AutoCloseable {
         }
         Backend b = net.backend();
         input(x);
-        Dense.checkTensor("target", target, b, "network");
+        AbstractBackend.requireOwned("target", target, net.home(), "the network's");
         if (target.rows() != x.rows() || target.cols() != net.outputWidth()) {
             throw new IllegalArgumentException("target is " + target.rows() + " × " + target.cols()
                     + " but the network's output for x is " + x.rows() + " × " + net.outputWidth());
@@ -107,16 +108,7 @@ public final class Trainer implements AutoCloseable {
         }
         Backend b = net.backend();
         input(x);
-        if (target == null) {
-            throw new IllegalArgumentException("target must not be null");
-        }
-        if (target.backend() != b) {
-            throw new IllegalArgumentException("target belongs to backend " + target.backend().name()
-                    + ", not to the network's " + b.name() + " backend");
-        }
-        if (target.isClosed()) {
-            throw new IllegalArgumentException("target is closed (" + target.size() + " classes)");
-        }
+        AbstractBackend.requireOwned("target", target, net.home(), "the network's");
         if (target.size() != x.rows()) {
             throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal x.rows() ("
                     + x.rows() + "): one class index per row");
@@ -133,7 +125,7 @@ public final class Trainer implements AutoCloseable {
      */
     private void input(Tensor x) {
         net.open();
-        Dense.checkTensor("x", x, net.backend(), "network");
+        AbstractBackend.requireOwned("x", x, net.home(), "the network's");
         if (x.cols() != net.inputWidth()) {
             throw new IllegalArgumentException("x.cols() (" + x.cols() + ") must equal the network's input width ("
                     + net.inputWidth() + "): x is " + x.rows() + " × " + x.cols());
