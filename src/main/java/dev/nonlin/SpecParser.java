@@ -50,16 +50,40 @@ final class SpecParser {
         return GRAMMAR;
     }
 
-    /** The other names parse accepts, as "alias = name" (kept beside the switch below, which is what accepts them). */
-    static final String ALIASES = "log_sigmoid = logsigmoid, linear = identity, logsoftmax = log_softmax, "
-            + "gelu(approximate=erf) = gelu(approximate=none), swish(beta=1) = silu, leaky_relu(alpha=…) = leaky_relu(negative_slope=…)";
-    /** The PyTorch functional names parseLoss accepts. */
-    static final String LOSS_ALIASES = "mse_loss = mse, binary_cross_entropy = bce, "
-            + "binary_cross_entropy_with_logits = bce_with_logits, cross_entropy = softmax_cross_entropy";
+    /** Other names of catalogue functions (PyTorch's and the tutorial's), resolved before the switch below. */
+    private static final Map<String, String> NAME_ALIASES = aliases(
+            "log_sigmoid", "logsigmoid", "linear", "identity", "logsoftmax", "log_softmax");
+    /** PyTorch's functional names of the losses, resolved before parseLoss's switch. */
+    private static final Map<String, String> LOSS_NAME_ALIASES = aliases(
+            "mse_loss", "mse", "binary_cross_entropy", "bce", "binary_cross_entropy_with_logits", "bce_with_logits",
+            "cross_entropy", "softmax_cross_entropy");
+
+    /**
+     * What the unknown-name errors list as "alias = name": the name aliases, then the spellings
+     * the switch itself accepts (a parameter's alias or value, a parameter that makes one
+     * function another).
+     */
+    static final String ALIASES = listed(NAME_ALIASES) + ", gelu(approximate=erf) = gelu(approximate=none), "
+            + "swish(beta=1) = silu, leaky_relu(alpha=…) = leaky_relu(negative_slope=…)";
+    static final String LOSS_ALIASES = listed(LOSS_NAME_ALIASES);
+
+    private static Map<String, String> aliases(String... aliasThenName) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < aliasThenName.length; i += 2) {
+            m.put(aliasThenName[i], aliasThenName[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    private static String listed(Map<String, String> aliases) {
+        List<String> l = new ArrayList<>();
+        aliases.forEach((alias, name) -> l.add(alias + " = " + name));
+        return String.join(", ", l);
+    }
 
     static Activation parse(String spec) {
         Args a = split(spec);
-        String name = a.name;
+        String name = NAME_ALIASES.getOrDefault(a.name, a.name);
         Activation f;
         switch (name) {
             case "sigmoid": f = new Activation.Sigmoid(); break;
@@ -94,11 +118,11 @@ final class SpecParser {
             case "hardsigmoid": f = new Activation.Hardsigmoid(); break;
             case "hardswish": f = new Activation.Hardswish(); break;
             case "softsign": f = new Activation.Softsign(); break;
-            case "logsigmoid": case "log_sigmoid": f = new Activation.LogSigmoid(); break;
-            case "identity": case "linear": f = new Activation.Identity(); break;
+            case "logsigmoid": f = new Activation.LogSigmoid(); break;
+            case "identity": f = new Activation.Identity(); break;
             case "prelu": f = new Activation.PRelu(a.intArg("num_parameters", 1), a.floatArg("init", 0.25f)); break;
             case "softmax": f = new Activation.Softmax(); break;
-            case "log_softmax": case "logsoftmax": f = new Activation.LogSoftmax(); break;
+            case "log_softmax": f = new Activation.LogSoftmax(); break;
             default:
                 throw new IllegalArgumentException("unknown activation '" + name + "' in spec '" + spec
                         + "'; known: " + String.join(", ", GRAMMAR.keySet()) + " (aliases: " + ALIASES + ")");
@@ -190,17 +214,17 @@ final class SpecParser {
     static Loss parseLoss(String spec) {
         Args a = split(spec);
         Loss l;
-        switch (a.name) {
-            case "mse": case "mse_loss":
+        switch (LOSS_NAME_ALIASES.getOrDefault(a.name, a.name)) {
+            case "mse":
                 l = new Loss.Mse(a.reduction());
                 break;
-            case "bce": case "binary_cross_entropy":
+            case "bce":
                 l = new Loss.Bce(a.reduction());
                 break;
-            case "bce_with_logits": case "binary_cross_entropy_with_logits":
+            case "bce_with_logits":
                 l = new Loss.BceWithLogits(a.floatsArg("pos_weight", 1f), a.reduction());
                 break;
-            case "softmax_cross_entropy": case "cross_entropy":
+            case "softmax_cross_entropy":
                 l = new Loss.SoftmaxCrossEntropy(a.intArg("ignore_index", Loss.SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX),
                         a.floatArg("label_smoothing", 0f), a.reduction());
                 break;
