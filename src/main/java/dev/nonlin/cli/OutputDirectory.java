@@ -1,8 +1,6 @@
 package dev.nonlin.cli;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,7 +12,7 @@ final class OutputDirectory {
     /**
      * Creates {@code dir} and its parents, or says in one line why it cannot be a directory:
      * "--out x: exists and is not a directory", "--out a/b: a is not a directory",
-     * "--out d: cannot create: permission denied".
+     * "--out d: cannot create: /abs/d: permission denied" (as {@link Main#describe}).
      *
      * @throws UserError naming the option and the path
      */
@@ -34,17 +32,7 @@ final class OutputDirectory {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UserError(what + "cannot create: " + reason(e));
+            throw new UserError(what + "cannot create: " + Main.describe(e));
         }
-    }
-
-    private static String reason(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return Main.describe(e);
     }
 }

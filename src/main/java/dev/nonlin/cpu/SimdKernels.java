@@ -1847,6 +1847,12 @@ final class SimdKernels implements Kernels {
      * roundings were up to 1.0 and 1.9 ULP.
      */
 
+    /** (a + tail)/6 for a tail below a's ULP: q = a·(1/6), then q + (a − 6q + tail)·(1/6). */
+    private static FloatVector sixth(FloatVector a, FloatVector tail) {
+        FloatVector q = a.mul(SIXTH);
+        return q.lanewise(FMA, -6f, a).add(tail).lanewise(FMA, SIXTH, q);
+    }
+
     /** Scalar.forward HARDSIGMOID: x ≤ −3 ? 0 : (x ≥ 3 ? 1 : (x + 3)/6). */
     private static int hardsigmoidForward(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
@@ -1854,9 +1860,7 @@ final class SimdKernels implements Kernels {
             FloatVector v = loadF(x, xo + i);
             FloatVector s = v.add(3f);
             FloatVector e = v.sub(s.sub(3f));
-            FloatVector q = s.mul(SIXTH);
-            FloatVector r = q.lanewise(FMA, -6f, s).add(e).lanewise(FMA, SIXTH, q);
-            r.blend(1f, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
+            sixth(s, e).blend(1f, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
         }
         return i;
     }
@@ -1870,9 +1874,7 @@ final class SimdKernels implements Kernels {
             FloatVector e = v.sub(s.sub(3f));
             FloatVector p = v.mul(s);
             FloatVector t = v.lanewise(FMA, e, v.lanewise(FMA, s, p.neg()));
-            FloatVector q = p.mul(SIXTH);
-            FloatVector r = q.lanewise(FMA, -6f, p).add(t).lanewise(FMA, SIXTH, q);
-            r.blend(v, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
+            sixth(p, t).blend(v, v.compare(GE, 3f)).blend(0f, v.compare(LE, -3f)).intoArray(y, yo + i);
         }
         return i;
     }
