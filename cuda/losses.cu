@@ -18,7 +18,8 @@
 //       long long cols, long long ignore_index, float label_smoothing, double* row_loss,
 //       float* dz, double scale, const double* count)
 //       row_loss[r] = ℓ of row r (0 if ignored, NaN for a target that is neither in [0, cols)
-//       nor ignore_index), unless row_loss is null;
+//       nor ignore_index: the host refuses those before it launches, so NaN is only a guard),
+//       unless row_loss is null;
 //       dz = s·∂ℓ/∂z for the row (0 if ignored, NaN for a bad target), unless dz is null, with
 //       s = scale / *count when count is not null (the mean over counted rows), else scale.
 //       dz may be z: z_t is read inside the pass that ends in a reduction, as every other read.

@@ -52,7 +52,8 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void lossBackwardArray(Loss loss, float[] z, int zOffset, int[] target, int targetOffset,
                                               double dLoss, float[] dz, int dzOffset, int rows, int cols);
 
-    protected abstract IntTensor intTensorChecked(int[] data);
+    /** A new int tensor of {@code size} ints, contents unset ({@link #intTensor} copies the data in). */
+    protected abstract AbstractIntTensor newIntTensor(int size);
 
     protected abstract void lossForwardTensor(Loss loss, Tensor z, Tensor t, Tensor lossOut);
 
@@ -327,7 +328,14 @@ public abstract class AbstractBackend implements Backend {
         if (data == null) {
             throw new IllegalArgumentException("data must not be null");
         }
-        return intTensorChecked(data);
+        AbstractIntTensor t = newIntTensor(data.length);
+        try {
+            t.copyFrom(data, 0);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
     }
 
     @Override
@@ -349,12 +357,10 @@ public abstract class AbstractBackend implements Backend {
     public final void lossForward(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
         classTargets(loss);
         own("z", z);
-        ownTargets(target, z);
+        requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
         lossOut(lossOut, z, null);
         if (z.size() == 0) {
-            // no logits: with rows > 0 (cols = 0) no target can be valid, and a row with a bad target is NaN
-            lossOut.copyFrom(new float[] {(float) (z.rows() == 0 ? emptyLoss(loss)
-                    : emptyClassLoss(loss, target.toArray()))}, 0);
+            lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
         } else {
             lossForwardTensor(loss, z, target, lossOut);
         }
@@ -378,23 +384,12 @@ public abstract class AbstractBackend implements Backend {
     public final void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
         classTargets(loss);
         own("z", z);
-        ownTargets(target, z);
+        requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
         own("dz", dz);
         sameShape("z", z, "dz", dz);
         if (z.size() > 0) {
             lossBackwardTensor(loss, z, target, dLoss, dz);
         }
-    }
-
-    /** rows &gt; 0, cols = 0: every target is ignored (L = empty) or bad (a NaN row). */
-    private static double emptyClassLoss(Loss loss, int[] target) {
-        int ignore = ((Loss.SoftmaxCrossEntropy) loss).ignoreIndex();
-        for (int v : target) {
-            if (v != ignore) {
-                return Double.NaN;
-            }
-        }
-        return emptyLoss(loss);
     }
 
     // ------------------------------------------------------------------ dense layers and training
@@ -626,8 +621,12 @@ public abstract class AbstractBackend implements Backend {
 
     /** rows class indices from targetOffset, each in [0, cols) or the loss's ignore_index. */
     private static void targets(Loss loss, int[] target, int targetOffset, int rows, int cols) {
+        targets("target", loss, target, targetOffset, rows, cols);
+    }
+
+    private static void targets(String name, Loss loss, int[] target, int targetOffset, int rows, int cols) {
         if (target == null) {
-            throw new IllegalArgumentException("target must not be null");
+            throw new IllegalArgumentException(name + " must not be null");
         }
         if (targetOffset < 0 || targetOffset > target.length) {
             throw new IllegalArgumentException("targetOffset (" + targetOffset + ") is out of range for target.length "
@@ -641,17 +640,35 @@ public abstract class AbstractBackend implements Backend {
         for (int r = 0; r < rows; r++) {
             int v = target[targetOffset + r];
             if (v != ignore && (v < 0 || v >= cols)) {
-                throw new IllegalArgumentException("target[" + (targetOffset + r) + "] (row " + r + ") = " + v
+                throw new IllegalArgumentException(name + "[" + (targetOffset + r) + "] (row " + r + ") = " + v
                         + " is not a class index in [0, " + cols + ") nor ignore_index (" + ignore + ")");
             }
         }
     }
 
-    private void ownTargets(IntTensor target, Tensor z) {
-        requireOwned("target", target, this, "this one");
-        if (target.size() != z.rows()) {
-            throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal z.rows() ("
-                    + z.rows() + "): one class index per row");
+    /**
+     * The checks on class targets for {@code rows × cols} logits: owned by {@code owner} and open
+     * (see {@link #requireOwned(String, IntTensor, Backend, String)}, which {@code whose} is for), one per row, and each a class
+     * index in [0, cols) or the loss's ignore_index. The last costs O(1) and reads nothing from a
+     * device (each int tensor keeps a summary of what was copied in); only when it fails are the
+     * targets read back, to name the first bad one as the host-array calls do. Public so that
+     * {@code dev.nonlin.nn} checks before its forward pass.
+     *
+     * @param loss a loss with class targets (softmax_cross_entropy)
+     */
+    public static void requireClassTargets(String name, IntTensor target, Backend owner, String whose, Loss loss,
+                                           long rows, long cols) {
+        requireOwned(name, target, owner, whose);
+        if (target.size() != rows) {
+            throw new IllegalArgumentException(name + ".size() (" + target.size() + ") must equal z.rows() ("
+                    + rows + "): one class index per row");
+        }
+        if (!(loss instanceof Loss.SoftmaxCrossEntropy ce)) {
+            throw new IllegalArgumentException(loss + " takes float targets shaped like z, not class indices");
+        }
+        if (!((AbstractIntTensor) target).holdsClassesBelow(cols, ce.ignoreIndex())) {
+            int[] a = target.toArray();
+            targets(name, loss, a, 0, a.length, (int) Math.min(cols, Integer.MAX_VALUE));
         }
     }
 

@@ -1,9 +1,56 @@
 package dev.nonlin;
 
-/** What every backend's {@link IntTensor} shares: size, owner, and the checks on copies in and out. */
+/**
+ * What every backend's {@link IntTensor} shares: size, owner, the checks on copies in and out, and
+ * a summary of the contents that lets the loss calls check every class target without reading it.
+ *
+ * <p>An int tensor's contents change only through {@link #copyFrom} (no kernel writes one), so the
+ * summary is taken there, from the host array, in the pass that copies it: the smallest two and the
+ * largest two distinct values. That decides "every value is in [0, cols) or equals ignore" for any
+ * cols and ignore, since at most one distinct value (ignore) may lie outside the range.
+ */
 public abstract class AbstractIntTensor implements IntTensor {
     private final Backend backend;
     private final long size;
+    /** The summary of the last {@link #copyFrom}; null while unknown (before the first, or after one failed). */
+    private volatile Extremes written;
+
+    /**
+     * The two smallest and two largest distinct values; an absent second value is
+     * {@link Long#MAX_VALUE} (min2) or {@link Long#MIN_VALUE} (max2). Empty contents have
+     * min = min2 = {@code MAX_VALUE} and max = max2 = {@code MIN_VALUE}, which every range accepts.
+     */
+    private record Extremes(long min, long min2, long max, long max2) {
+        static Extremes of(int[] a, int from, long n) {
+            long min = Long.MAX_VALUE;
+            long min2 = Long.MAX_VALUE;
+            long max = Long.MIN_VALUE;
+            long max2 = Long.MIN_VALUE;
+            for (int i = from; i < from + n; i++) {
+                long v = a[i];
+                if (v < min) {
+                    min2 = min;
+                    min = v;
+                } else if (v > min && v < min2) {
+                    min2 = v;
+                }
+                if (v > max) {
+                    max2 = max;
+                    max = v;
+                } else if (v < max && v > max2) {
+                    max2 = v;
+                }
+            }
+            return new Extremes(min, min2, max, max2);
+        }
+
+        /** Whether every value is in [0, cols) or equals ignore. */
+        boolean within(long cols, int ignore) {
+            boolean low = min >= 0 || (min == ignore && min2 >= 0);
+            boolean high = max < cols || (max == ignore && max2 < cols);
+            return low && high;
+        }
+    }
 
     protected AbstractIntTensor(Backend backend, long size) {
         this.backend = backend;
@@ -29,13 +76,29 @@ public abstract class AbstractIntTensor implements IntTensor {
     @Override
     public final void copyFrom(int[] src, int srcOffset) {
         check("src", src, srcOffset);
+        written = null;
         copyFromChecked(src, srcOffset);
+        written = Extremes.of(src, srcOffset, size);
     }
 
     @Override
     public final void copyTo(int[] dst, int dstOffset) {
         check("dst", dst, dstOffset);
         copyToChecked(dst, dstOffset);
+    }
+
+    /**
+     * Whether every int is a class index in [0, cols) or equals {@code ignore}: in O(1) from the
+     * summary of what was written, so on CUDA it reads nothing from the device (unless the last
+     * copy in failed, leaving the contents unknown: then it reads them back).
+     */
+    public final boolean holdsClassesBelow(long cols, int ignore) {
+        Extremes e = written;
+        if (e == null) {
+            int[] a = toArray();
+            e = Extremes.of(a, 0, a.length);
+        }
+        return e.within(cols, ignore);
     }
 
     private void check(String name, int[] a, int offset) {

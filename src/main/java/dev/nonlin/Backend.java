@@ -232,8 +232,10 @@ public interface Backend {
     // ------------------------------------------------------------------ losses on tensors
 
     /**
-     * An int tensor of this backend holding {@code data} (class targets, one per row). The CPU
-     * backend wraps the array without copying; CUDA copies it to the device.
+     * An int tensor of this backend holding a copy of {@code data} (class targets, one per row):
+     * a heap array of its own on the CPU, device memory on CUDA. It is copied (unlike
+     * {@link #tensor(float[], long, long)} on the CPU) so that its contents change only through
+     * {@link IntTensor#copyFrom}, which lets the loss calls check every target without reading it.
      */
     IntTensor intTensor(int[] data);
 
@@ -248,9 +250,10 @@ public interface Backend {
     void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut);
 
     /**
-     * Softmax cross-entropy into a one-element tensor. {@code target} has {@code z.rows()} ints. A
-     * target that is neither in [0, cols) nor ignore_index is not checked here (it may be on the
-     * GPU): it makes its row's loss NaN, hence L NaN with either reduction.
+     * Softmax cross-entropy into a one-element tensor. {@code target} has {@code z.rows()} ints,
+     * each a class index in [0, cols) or the loss's ignore_index; a bad one is refused, naming its
+     * position and value, before anything is written, on every backend, as for host arrays. The
+     * check reads nothing from the device: each int tensor keeps a summary of what was copied in.
      */
     void lossForward(Loss loss, Tensor z, IntTensor target, Tensor lossOut);
 
@@ -259,7 +262,7 @@ public interface Backend {
 
     /**
      * {@code dz = dLoss · ∂L/∂z} for softmax cross-entropy, one pass per row; {@code dz} may be
-     * {@code z}. A bad target makes its row of dz NaN (see above).
+     * {@code z}. Targets are checked as above.
      */
     void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz);
 

@@ -3,7 +3,8 @@ package dev.nonlin;
 /**
  * A vector of {@code int}s owned by one {@link Backend}: the class targets of
  * {@code softmax_cross_entropy} (one per row), kept where the logits live. A heap array on the
- * CPU (wrapped without copying), device memory on CUDA.
+ * CPU, device memory on CUDA; either way a copy of the caller's array, whose contents change only
+ * through {@link #copyFrom}.
  *
  * <p>Why a type of its own rather than indices encoded as floats in a {@link Tensor}: a float
  * holds integers exactly only up to 2²⁴, an index read from a float needs a conversion that can

@@ -286,9 +286,10 @@ public sealed interface Loss {
      * for that row (as PyTorch); a −∞ logit below the max has probability 0 (its ℓ is +∞ if it is
      * the target, or when ε &gt; 0).
      *
-     * <p>Targets: each must be in [0, C) or equal {@code ignore_index}. On host arrays a bad
-     * target throws (naming the row and the value) before anything is written; in tensors, whose
-     * data may live on a GPU, it makes its row's loss and gradient NaN instead.
+     * <p>Targets: each must be in [0, C) or equal {@code ignore_index}. A bad target throws
+     * (naming the row and the value) before anything is written, in host arrays and in an
+     * {@link IntTensor} alike, on every backend (PyTorch raises on the CPU and stops the process
+     * with a device-side assert on CUDA).
      */
     record SoftmaxCrossEntropy(int ignoreIndex, float labelSmoothing, Reduction reduction) implements Loss {
         /** PyTorch's default {@code ignore_index}. */

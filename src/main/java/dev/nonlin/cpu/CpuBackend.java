@@ -1,6 +1,7 @@
 package dev.nonlin.cpu;
 
 import dev.nonlin.AbstractBackend;
+import dev.nonlin.AbstractIntTensor;
 import dev.nonlin.Activation;
 import dev.nonlin.Activation.Kind;
 import dev.nonlin.BackendUnavailableException;
@@ -438,8 +439,8 @@ public final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected IntTensor intTensorChecked(int[] data) {
-        return new CpuIntTensor(this, data);
+    protected AbstractIntTensor newIntTensor(int size) {
+        return new CpuIntTensor(this, new int[size]);
     }
 
     @Override
@@ -447,7 +448,6 @@ public final class CpuBackend extends AbstractBackend {
         a(lossOut)[0] = (float) lossForwardArray(loss, a(z), 0, a(t), 0, (int) z.rows(), (int) z.cols());
     }
 
-    /** Targets in a tensor are not checked up front (see Backend): a bad one makes its row NaN. */
     @Override
     protected void lossForwardTensor(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
         Loss.SoftmaxCrossEntropy ce = (Loss.SoftmaxCrossEntropy) loss;

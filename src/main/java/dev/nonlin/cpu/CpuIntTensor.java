@@ -2,7 +2,7 @@ package dev.nonlin.cpu;
 
 import dev.nonlin.AbstractIntTensor;
 
-/** A CPU int tensor: a heap array, wrapped without copying. */
+/** A CPU int tensor: a heap array of its own (the backend copies the caller's data in). */
 final class CpuIntTensor extends AbstractIntTensor {
     final int[] data;
     private volatile boolean closed;

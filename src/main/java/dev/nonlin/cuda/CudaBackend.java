@@ -1,6 +1,7 @@
 package dev.nonlin.cuda;
 
 import dev.nonlin.AbstractBackend;
+import dev.nonlin.AbstractIntTensor;
 import dev.nonlin.Activation;
 import dev.nonlin.Backend;
 import dev.nonlin.IntTensor;
@@ -457,21 +458,14 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected IntTensor intTensorChecked(int[] data) {
-        long bytes = Math.max(1, data.length) * (long) Integer.BYTES;
+    protected AbstractIntTensor newIntTensor(int size) {
+        long bytes = Math.max(1, size) * (long) Integer.BYTES;
         CUdeviceptr p = new CUdeviceptr();
         guard("cuMemAlloc " + bytes, () -> {
             dev.makeCurrent();
             Cuda.call("cuMemAlloc " + bytes + " bytes", () -> JCudaDriver.cuMemAlloc(p, bytes));
         });
-        CudaIntTensor t = new CudaIntTensor(this, p, data.length);
-        try {
-            t.copyFrom(data, 0);
-        } catch (RuntimeException e) {
-            t.close();
-            throw e;
-        }
-        return t;
+        return new CudaIntTensor(this, p, size);
     }
 
     @Override

@@ -113,6 +113,8 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal x.rows() ("
                     + x.rows() + "): one class index per row");
         }
+        AbstractBackend.requireClassTargets("target", target, net.home(), "the network's", loss, x.rows(),
+                net.outputWidth());
         step(x, (y, dy) -> {
             b.lossForward(loss, y, target, lossValue);
             b.lossBackward(loss, y, target, 1.0, dy);

@@ -431,6 +431,7 @@ class NnTest {
              Tensor x = be.tensor(gaussian(new Random(3), 8, 1), 4, 2); Tensor x6 = be.allocate(6, 2);
              Tensor t42 = be.allocate(4, 2); Tensor t = be.allocate(4, 3); Tensor closed = be.allocate(4, 3);
              Tensor foreign = CpuBackend.scalar().allocate(4, 3); IntTensor c3 = be.intTensor(new int[3]);
+             IntTensor bad = be.intTensor(new int[] {0, 2, 3, 1});
              Trainer mse = new Trainer(net, MSE, Optimizer.adam(0.1f));
              Trainer ce = new Trainer(net, Loss.parse("softmax_cross_entropy"), Optimizer.adam(0.1f))) {
             closed.close();
@@ -448,6 +449,7 @@ class NnTest {
             throwsNaming(() -> mse.step(null, t), "x must not be null");
             throwsNaming(() -> mse.step(t, t), "x.cols() (3)", "input width (2)");
             throwsNaming(() -> ce.step(x, c3), "target.size() (3)", "x.rows() (4)");
+            throwsNaming(() -> ce.step(x, bad), "target[2] (row 2) = 3 is not a class index in [0, 3)");
             throwsNaming(() -> ce.step(x, (IntTensor) null), "target must not be null");
             assertTrue(!y.isClosed(), "a rejected x of another batch size must not free the output");
             for (int i = 0; i < net.layers().size(); i++) {
