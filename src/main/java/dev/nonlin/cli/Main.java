@@ -1,5 +1,6 @@
 package dev.nonlin.cli;
 
+import dev.nonlin.BackendUnavailableException;
 import dev.nonlin.NonlinException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +32,7 @@ import java.util.concurrent.Callable;
  *
  * <p>Exit codes: {@value #OK} ok, {@value #FAILED} a check failed (or an internal error),
  * {@value #BAD_INPUT} a usage error or bad input (a bad file, an unknown spec, an unavailable
- * backend).
+ * backend), {@value #BACKEND_FAILED} the backend failed while running (a CUDA error).
  */
 @Command(name = "nonlin",
         mixinStandardHelpOptions = true,
@@ -51,12 +52,15 @@ import java.util.concurrent.Callable;
         exitCodeList = {
                 "0:ok",
                 "1:a check failed (the demo found an error beyond the contract), or an internal error",
-                "2:usage error or bad input (a bad .npy file, an unknown spec, an unavailable backend)"})
+                "2:usage error or bad input (a bad .npy file, an unknown spec, an unavailable backend)",
+                "3:the backend failed while running (a CUDA error: out of memory, the device lost)"})
 public final class Main implements Callable<Integer> {
 
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int BAD_INPUT = 2;
+    /** The backend failed while running (a CUDA error, the device lost): not the input, not a bug in nonlin. */
+    public static final int BACKEND_FAILED = 3;
 
     @Option(names = "--backend", paramLabel = BackendChoice.VALUES,
             description = "The backend for the demo (default: auto, or NONLIN_BACKEND / -Dnonlin.backend).")
@@ -150,34 +154,38 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Bad input is one line on stderr and exit code 2; anything else is a bug, shown with its
-     * stack trace and exit code 1.
+     * Bad input is one line on stderr and exit code 2; a backend failing while it runs (a
+     * {@link NonlinException} other than an unavailable backend) is one line and exit code 3;
+     * anything else is a bug, shown with its stack trace and exit code 1. {@code -v} adds the
+     * stack trace to the first two.
      */
     static final class ErrorHandler implements IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
             String who = cl.getCommandSpec().qualifiedName();
             String problem = userMessage(e);
-            if (problem != null) {
-                cl.getErr().println(who + ": " + problem);
+            int code = problem != null ? BAD_INPUT : e instanceof NonlinException ? BACKEND_FAILED : FAILED;
+            if (code == FAILED) {
+                cl.getErr().println(who + ": internal error: " + e);
+                e.printStackTrace(cl.getErr());
+            } else {
+                cl.getErr().println(who + ": " + (problem != null ? problem : e.getMessage()));
                 if (Logging.verbose()) {
                     e.printStackTrace(cl.getErr());
                 }
-                cl.getErr().flush();
-                return BAD_INPUT;
             }
-            cl.getErr().println(who + ": internal error: " + e);
-            e.printStackTrace(cl.getErr());
             cl.getErr().flush();
-            return FAILED;
+            return code;
         }
 
-        /** The one-line message for an exception caused by the input, or null for a bug. */
+        /** The one-line message for an exception caused by the input, or null for any other. */
         static String userMessage(Exception e) {
             // Not IllegalArgumentException: the library throws it for bad arguments, which from a
             // command are its own bugs unless the command turned them into a UserError (an unknown
             // backend name, a spec, a .npy file's shape against the function: see the commands).
-            if (e instanceof UserError || e instanceof Npy.FormatException || e instanceof NonlinException) {
+            // Of the library's own exceptions only an unavailable backend is the user's choice; a
+            // CUDA error while running is the backend failing (BACKEND_FAILED).
+            if (e instanceof UserError || e instanceof Npy.FormatException || e instanceof BackendUnavailableException) {
                 return e.getMessage();
             }
             if (e instanceof IOException io) {

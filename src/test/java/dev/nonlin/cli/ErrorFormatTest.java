@@ -1,6 +1,8 @@
 package dev.nonlin.cli;
 
+import dev.nonlin.BackendUnavailableException;
 import dev.nonlin.Backends;
+import dev.nonlin.NonlinException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** How errors look: bad input and usage errors alike are one prefixed line and exit 2; a bug is exit 1 with its trace. */
+/**
+ * How errors look: bad input and usage errors alike are one prefixed line and exit 2; a backend
+ * failing while it runs is one line and exit 3; a bug is exit 1 with its trace.
+ */
 class ErrorFormatTest {
 
     @TempDir
@@ -32,6 +37,37 @@ class ErrorFormatTest {
             assertTrue(r.err().contains("nonlin accuracy: internal error: java.lang.IllegalArgumentException: simulated bug"),
                     r.toString());
             assertTrue(r.err().contains("\tat "), "a bug shows its stack trace\n" + r);
+        } finally {
+            AccuracyCommand.backends = BackendChoice::resolve;
+        }
+    }
+
+    /**
+     * A backend failing while it runs (a CUDA error, simulated here by the library's own exception)
+     * is neither bad input nor a bug in nonlin: one line and exit 3, the trace only with -v. An
+     * unavailable backend stays bad input (exit 2): the user chose it.
+     */
+    @Test
+    void aBackendFailingWhileItRunsIsExit3AndOneLine() {
+        try {
+            AccuracyCommand.backends = name -> {
+                throw new NonlinException("cuLaunchKernel: CUDA_ERROR_ILLEGAL_ADDRESS (simulated)");
+            };
+            Cli.Run r = Cli.run("accuracy", "--samples", "10", "relu");
+            assertEquals(Main.BACKEND_FAILED, r.code(), r.toString());
+            assertEquals(List.of("nonlin accuracy: cuLaunchKernel: CUDA_ERROR_ILLEGAL_ADDRESS (simulated)"),
+                    r.err().lines().toList(), r.toString());
+            r = Cli.run("accuracy", "-v", "--samples", "10", "relu");
+            assertEquals(Main.BACKEND_FAILED, r.code(), r.toString());
+            assertTrue(r.err().contains("\tat "), "-v adds the trace\n" + r);
+
+            AccuracyCommand.backends = name -> {
+                throw new BackendUnavailableException("CUDA is not usable here: no driver (simulated)");
+            };
+            r = Cli.run("accuracy", "--samples", "10", "relu");
+            assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+            assertEquals(List.of("nonlin accuracy: CUDA is not usable here: no driver (simulated)"),
+                    r.err().lines().toList(), r.toString());
         } finally {
             AccuracyCommand.backends = BackendChoice::resolve;
         }
