@@ -3,7 +3,8 @@
 # dense layer: CudaDifferentialTest, CudaDenseDifferentialTest, ...: every class tagged gpu),
 # `nonlin check`, `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table), the
 # device bandwidth and the host-array path (with the backend's copy threads, then with one), the
-# SGEMM throughput of each matmul path, and a short GPU-vs-CPU benchmark, from the folder that
+# SGEMM throughput of each matmul path, a short GPU-vs-CPU benchmark, and `nonlin explore --quick`
+# on auto (when time is left), from the folder that
 # ci/prepare-gpu-check.sh filled (.device by default).
 # Results (logs, JUnit XML, CSV, the bench's CSV/JSON/PNG and a calibration file) go to $RESULTS
 # (default ./gpu-results). When $OUT is set (the device tool's folder, from which only 8 files
@@ -78,6 +79,11 @@ echo "== nonlin bench --quick --calibrate: crossover per family (the jar's defau
 step "${T_BENCH:-75}" $JAVA -Xmx8g -Dnonlin.crossover.file="$RESULTS/crossover.properties" -cp "$CP" dev.nonlin.cli.Main bench --quick \
     --direction both --calibrate --no-progress --out "$RESULTS/bench" 2>&1 | tee "$RESULTS/bench.txt"
 cat "$RESULTS/crossover.properties" 2>/dev/null
+
+echo "== nonlin explore --quick on auto: networks trained end to end where auto puts them (the GPU)"
+step "${T_EXPLORE:-40}" $JAVA -Xmx4g -cp "$CP" dev.nonlin.cli.Main explore --quick --out "$RESULTS/explore" \
+    > "$RESULTS/explore.txt" 2>&1
+echo "explore rc=$?"; tail -25 "$RESULTS/explore.txt"
 
 if [ -n "${T_REST:-}" ]; then
   echo "== JUnit: everything else (CPU paths, CLI, kernel math on the host)"

@@ -41,7 +41,7 @@ import java.util.stream.Collectors;
                 + "layer goes with which loss, and the usual comparison table of activations measured against its "
                 + "claims.",
                 "Writes report.html (self-contained), boundaries.png, vanishing.png, dying.png, outputs.png and "
-                        + "explore.json to --out. Takes about 35 s on a 2-core CPU, about 15 s with --quick."})
+                        + "explore.json to --out. Takes about 20 s on a 2-core CPU, about 10 s with --quick."})
 final class ExploreCommand implements Callable<Integer> {
 
     @Option(names = "--backend", paramLabel = BackendChoice.VALUES,
