@@ -73,8 +73,13 @@ public abstract class AbstractIntTensor implements IntTensor {
         return size;
     }
 
+    /**
+     * Synchronized, so that two threads copying into one tensor at once leave contents and
+     * summary from the same copy (unsynchronized, one thread's summary could land after the other's
+     * copy, and a bad target would then pass the check for good).
+     */
     @Override
-    public final void copyFrom(int[] src, int srcOffset) {
+    public final synchronized void copyFrom(int[] src, int srcOffset) {
         check("src", src, srcOffset);
         written = null;
         copyFromChecked(src, srcOffset);

@@ -19,7 +19,11 @@ package dev.nonlin;
  * written.
  *
  * <p><b>Threads.</b> Implementations are safe for concurrent use: one instance may be called from
- * many threads at once.
+ * many threads at once. Tensors are not locks: the caller orders the uses of one tensor, as for
+ * any array. Many threads may read one tensor at once, but a tensor must not be written (as an
+ * output or by {@code copyFrom}) while another thread reads or writes it, nor closed while
+ * another thread uses it: on CUDA closing frees the device memory at once, and an operation
+ * already past its checks would then use freed memory.
  */
 public interface Backend {
 

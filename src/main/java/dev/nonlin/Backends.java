@@ -181,15 +181,9 @@ public final class Backends {
             String reason;
             if (CudaState.CAUSE == null) {
                 CudaBackend gpu = CudaSupport.backend();
-                Crossover crossover;
-                try {
-                    crossover = Crossover.load(gpu.machineKey());
-                } catch (IllegalArgumentException e) {
-                    // a bad -Dnonlin.crossover or calibration file must not take the library down:
-                    // say so loudly, and keep the jar's defaults
-                    LOG.log(Level.WARNING, "nonlin: {0}; using the jar''s crossover defaults", e.getMessage());
-                    crossover = Crossover.defaults();
-                }
+                // a bad -Dnonlin.crossover or calibration file does not take the library down: load
+                // skips that layer with a WARNING and keeps the others
+                Crossover crossover = Crossover.load(gpu.machineKey());
                 choice = new AutoBackend(cpu(), gpu, crossover, gpu::brokenReason);
                 reason = "CUDA is usable; host arrays go to the GPU from " + crossover + " elements";
             } else {

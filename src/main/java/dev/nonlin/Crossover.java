@@ -108,29 +108,47 @@ public final class Crossover {
     /**
      * The crossovers for the GPU called {@code device} (as the calibration file, {@link #text}, records it): the
      * jar's defaults, then the user's calibration file if it was measured on that device, then
-     * the system property.
-     *
-     * @throws IllegalArgumentException when the system property, or a calibration file, is malformed;
-     *                                  the message names the value and where it came from
+     * the system property. A malformed layer (the file or the property) is skipped with a
+     * WARNING that names it and the bad value, and the other layers still apply: a damaged cache
+     * file must not undo an explicit {@code -Dnonlin.crossover}, nor a typo in the property a good
+     * calibration. {@link #source(Family)} says which layer each value came from.
      */
     public static Crossover load(String device) {
+        return load(device, problem -> System.getLogger("dev.nonlin").log(System.Logger.Level.WARNING,
+                "nonlin: {0}", problem));
+    }
+
+    /** {@link #load(String)}, with each skipped layer's problem handed to {@code skipped}. */
+    static Crossover load(String device, java.util.function.Consumer<String> skipped) {
         Crossover base = defaults();
         EnumMap<Family, Long> e = new EnumMap<>(base.elements);
         EnumMap<Family, String> s = new EnumMap<>(base.sources);
         Path file = userFile();
-        if (Files.isRegularFile(file)) {
-            Properties p = read(file);
-            String measuredOn = p.getProperty("device");
-            if (device != null && device.equals(measuredOn)) {
-                put(e, s, p, "calibrated " + p.getProperty("date", "") + " (" + file + ")", file.toString());
-            } else {
-                System.getLogger("dev.nonlin").log(System.Logger.Level.INFO,
-                        "nonlin: ignoring {0}: calibrated on {1}, this GPU is {2}", file, measuredOn, device);
+        if (Files.exists(file)) {
+            try {
+                Properties p = readCalibration(file);
+                String measuredOn = p.getProperty("device");
+                if (device != null && device.equals(measuredOn)) {
+                    put(e, s, p, "calibrated " + p.getProperty("date") + " (" + file + ")", file.toString());
+                } else {
+                    System.getLogger("dev.nonlin").log(System.Logger.Level.INFO,
+                            "nonlin: ignoring {0}: calibrated on {1}, this GPU is {2}", file, measuredOn, device);
+                }
+            } catch (IllegalArgumentException ex) {
+                skipped.accept(ex.getMessage() + "; ignoring the file (run `nonlin bench --calibrate` to rewrite it)");
             }
         }
         String prop = System.getProperty(PROPERTY);
         if (prop != null && !prop.isBlank()) {
-            parseInto(prop, "-D" + PROPERTY, e, s);
+            EnumMap<Family, Long> pe = new EnumMap<>(e);
+            EnumMap<Family, String> ps = new EnumMap<>(s);
+            try {
+                parseInto(prop, "-D" + PROPERTY, pe, ps);
+                e = pe;
+                s = ps;
+            } catch (IllegalArgumentException ex) {
+                skipped.accept(ex.getMessage() + "; ignoring -D" + PROPERTY);
+            }
         }
         return new Crossover(e, s);
     }
@@ -262,14 +280,51 @@ public final class Crossover {
         }
     }
 
-    private static Properties read(Path file) {
-        try {
-            Properties p = new Properties();
-            p.load(new StringReader(Files.readString(file, StandardCharsets.UTF_8)));
-            return p;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read the crossover file " + file + ": " + e, e);
+    /**
+     * The calibration file, held to what {@link #text} writes: {@code device}, {@code date} and
+     * one size per family, each once, nothing else (so a truncated, hand-edited or foreign file is
+     * refused rather than half used). Sizes are checked by {@link #put}.
+     *
+     * @throws IllegalArgumentException naming the file and what is wrong with it
+     */
+    static Properties readCalibration(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("the crossover file " + file + " is not a regular file");
         }
+        Properties p = new Properties() {
+            @Override
+            public synchronized Object put(Object key, Object value) {
+                if (containsKey(key)) {
+                    throw new IllegalArgumentException("the crossover file " + file + " gives " + key + " twice");
+                }
+                return super.put(key, value);
+            }
+        };
+        try {
+            p.load(new StringReader(Files.readString(file, StandardCharsets.UTF_8)));
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("cannot read the crossover file " + file + ": " + ex, ex);
+        } catch (IllegalArgumentException ex) {   // a malformed unicode escape, or a key given twice
+            throw ex.getMessage() != null && ex.getMessage().startsWith("the crossover file") ? ex
+                    : new IllegalArgumentException("the crossover file " + file + " is malformed: " + ex.getMessage(), ex);
+        }
+        java.util.List<String> keys = new java.util.ArrayList<>(java.util.List.of("device", "date"));
+        for (Family f : Family.values()) {
+            keys.add(f.key());
+        }
+        for (String k : p.stringPropertyNames()) {
+            if (!keys.contains(k)) {
+                throw new IllegalArgumentException("the crossover file " + file + " has an unknown key '" + k
+                        + "'; expected " + String.join(", ", keys));
+            }
+        }
+        for (String k : keys) {
+            if (p.getProperty(k) == null) {
+                throw new IllegalArgumentException("the crossover file " + file + " has no " + k
+                        + " (truncated, or not written by nonlin bench --calibrate)");
+            }
+        }
+        return p;
     }
 
     // ------------------------------------------------------------------ the calibration file

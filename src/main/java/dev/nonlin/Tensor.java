@@ -8,7 +8,8 @@ package dev.nonlin;
  * <p>Close a tensor when done; closing twice is harmless. A closed tensor's own methods
  * ({@link #copyFrom}, {@link #copyTo}, {@link #toArray}) throw {@link IllegalStateException}; a
  * backend operation given a closed tensor throws {@link IllegalArgumentException} naming the
- * argument ("x is closed"), as for any other bad argument.
+ * argument ("x is closed"), as for any other bad argument. Closing a tensor that another thread
+ * is using is the caller's race (see {@link Backend}'s threads paragraph).
  */
 public interface Tensor extends AutoCloseable {
 

@@ -94,6 +94,42 @@ public class ClassTargetsTest {
         }
     }
 
+    /**
+     * Two threads copying into one tensor at once: whichever copy lands last, the summary must
+     * describe it (unsynchronized, one thread's summary could land after the other's copy, and a
+     * tensor full of bad targets then passed the check).
+     */
+    @Test
+    void concurrentCopiesLeaveContentsAndSummaryAgreeing() throws Exception {
+        Backend b = backend();
+        int rows = 1 << 18;
+        int[] good = new int[rows];
+        int[] bad = new int[rows];
+        Arrays.fill(bad, 1_000_000);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (IntTensor t = b.intTensor(good)) {
+            for (int i = 0; i < 40; i++) {
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                java.util.concurrent.Future<?> g = pool.submit(() -> {
+                    start.await();
+                    t.copyFrom(good, 0);
+                    return null;
+                });
+                java.util.concurrent.Future<?> w = pool.submit(() -> {
+                    start.await();
+                    t.copyFrom(bad, 0);
+                    return null;
+                });
+                g.get();
+                w.get();
+                boolean contentsGood = t.toArray()[0] == 0;
+                assertEquals(contentsGood, ((AbstractIntTensor) t).holdsClassesBelow(4, -100), "try " + i);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** The summary's verdict against a scan, over small vectors of values chosen to sit on every edge. */
     @Test
     void theCheckAgreesWithAScanOfTheTargets() {

@@ -10,6 +10,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -116,19 +118,71 @@ class CrossoverTest {
         }
     }
 
-    @Test
-    void aMalformedFileOrPropertyIsReportedWithItsSource() throws IOException {
+    /** A calibration file for device G, as bench --calibrate writes it, with transcendental at 2^17. */
+    private Path goodFile() throws IOException {
+        Map<Family, Long> v = new EnumMap<>(Family.class);
+        v.put(Family.PIECEWISE, Crossover.NEVER);
+        v.put(Family.TRANSCENDENTAL, 1L << 17);
+        v.put(Family.ROW_WISE, 3000L);
         Path file = dir.resolve("crossover.properties");
-        Files.writeString(file, "device=G\ntranscendental=soon\n");
+        Files.writeString(file, Crossover.text(v, "G", "2026-11-29", "a test"));
         System.setProperty(Crossover.FILE_PROPERTY, file.toString());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Crossover.load("G"));
-        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("soon"), e.getMessage());
+        return file;
+    }
 
-        System.clearProperty(Crossover.FILE_PROPERTY);
-        System.setProperty(Crossover.FILE_PROPERTY, dir.resolve("absent.properties").toString());
+    /** A malformed layer is skipped, named, and the other layers still apply. */
+    @Test
+    void aMalformedFileOrPropertyIsSkippedAloneAndNamed() throws IOException {
+        Path file = goodFile();
+        Files.writeString(file, Files.readString(file).replace("transcendental=2^17", "transcendental=soon"));
+        System.setProperty(Crossover.PROPERTY, "never");
+        List<String> skipped = new ArrayList<>();
+        Crossover c = Crossover.load("G", skipped::add);
+        assertEquals(1, skipped.size(), skipped.toString());
+        assertTrue(skipped.get(0).contains(file.toString()) && skipped.get(0).contains("soon"), skipped.get(0));
+        for (Family f : Family.values()) {
+            assertEquals(Crossover.NEVER, c.elements(f), "the property still applies: " + f);
+        }
+
+        goodFile();
         System.setProperty(Crossover.PROPERTY, "gelu=5");
-        e = assertThrows(IllegalArgumentException.class, () -> Crossover.load("G"));
-        assertTrue(e.getMessage().contains("-Dnonlin.crossover") && e.getMessage().contains("gelu"), e.getMessage());
+        skipped.clear();
+        c = Crossover.load("G", skipped::add);
+        assertEquals(1, skipped.size(), skipped.toString());
+        assertTrue(skipped.get(0).contains("-Dnonlin.crossover") && skipped.get(0).contains("gelu"), skipped.get(0));
+        assertEquals(1L << 17, c.elements(Family.TRANSCENDENTAL), "the file still applies");
+        assertTrue(c.source(Family.TRANSCENDENTAL).contains(file.toString()), c.source(Family.TRANSCENDENTAL));
+    }
+
+    /** The file is held to what bench --calibrate writes: anything else is skipped, saying why. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "truncated mid-file      | row_wise=3000                  | |                     has no row_wise",
+            "a misspelt key          | piecewise=never                | piecewize=never       | unknown key 'piecewize'",
+            "a key twice             | piecewise=never                | piecewise=never\\npiecewise=2^20 | gives piecewise twice",
+            "a bad unicode escape    | piecewise=never                | piecewise=\\u12     | is malformed",
+            "a truncated value       | transcendental=2^17            | transcendental=2^     | transcendental"})
+    void aDamagedCalibrationFileIsSkippedWithItsReason(String what, String replace, String with, String reason)
+            throws IOException {
+        Path file = goodFile();
+        String text = Files.readString(file).replace(replace, with == null ? "" : with.replace("\\n", "\n"));
+        Files.writeString(file, text);
+        List<String> skipped = new ArrayList<>();
+        Crossover c = Crossover.load("G", skipped::add);
+        assertEquals(1, skipped.size(), what + ": " + skipped + "\n" + text);
+        assertTrue(skipped.get(0).contains(file.toString()) && skipped.get(0).contains(reason), skipped.get(0));
+        assertEquals(Crossover.defaults().toString(), c.toString(), "the jar's defaults");
+    }
+
+    @Test
+    void aDirectoryWhereTheFileShouldBeIsSkippedWithItsReason() throws IOException {
+        Path file = dir.resolve("crossover.properties");
+        Files.createDirectories(file);
+        System.setProperty(Crossover.FILE_PROPERTY, file.toString());
+        List<String> skipped = new ArrayList<>();
+        Crossover.load("G", skipped::add);
+        assertEquals(1, skipped.size(), skipped.toString());
+        assertTrue(skipped.get(0).contains("is not a regular file"), skipped.get(0));
     }
 
     @Test

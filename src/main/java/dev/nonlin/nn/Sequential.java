@@ -13,6 +13,9 @@ import java.util.List;
  *
  * <p>The first layer computes no input gradient unless {@link #inputGradient(boolean)} asks for it,
  * since training never needs ∂L/∂x.
+ *
+ * <p>Not safe for concurrent use: like its layers, it holds one batch's state. Train or run one
+ * network per thread.
  */
 public final class Sequential implements AutoCloseable {
     private final List<Dense> layers;

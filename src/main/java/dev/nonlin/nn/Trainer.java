@@ -23,6 +23,9 @@ import java.util.function.BiConsumer;
  *
  * <p>{@link #step} checks x and the target before the forward pass, so a bad argument leaves the
  * network, its gradients and the optimiser state as they were.
+ *
+ * <p>Not safe for concurrent use: it holds the optimiser state and drives one network, which
+ * holds one batch's state.
  */
 public final class Trainer implements AutoCloseable {
     private final Sequential net;
