@@ -733,11 +733,13 @@ public final class CpuBackend extends AbstractBackend {
 
     /** The pool, created on first use: daemon threads, one per core. */
     private static final class Pool {
+        /** Names threads in creation order (a new worker's getPoolIndex() is not assigned yet: all were 0). */
+        private static final java.util.concurrent.atomic.AtomicInteger MADE = new java.util.concurrent.atomic.AtomicInteger();
         static final ForkJoinPool POOL = new ForkJoinPool(
                 Runtime.getRuntime().availableProcessors(),
                 pool -> {
                     ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                    t.setName("nonlin-cpu-" + t.getPoolIndex());
+                    t.setName("nonlin-cpu-" + MADE.getAndIncrement());
                     t.setDaemon(true);
                     return t;
                 },
