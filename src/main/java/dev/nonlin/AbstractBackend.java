@@ -1,9 +1,17 @@
 package dev.nonlin;
 
+import java.lang.ref.Reference;
+
 /**
  * Argument checking shared by every backend. The public methods validate everything (null,
  * ranges, shapes, in-place aliasing, tensor ownership) before any output is touched, then call
  * the protected methods, which may assume valid input and {@code rows × cols > 0}.
+ *
+ * <p>Each public method that takes tensors keeps them reachable until it returns
+ * ({@link Reference#reachabilityFence}), as do the tensors' own copies: a CUDA tensor that the
+ * caller has dropped ({@code b.tensor(x, r, c).toArray()}) has a {@link java.lang.ref.Cleaner}
+ * that would otherwise be free to release its device memory while the call still enqueues work
+ * on it, the JIT being allowed to treat an object as dead after its last field read.
  */
 public abstract class AbstractBackend implements Backend {
 
@@ -187,86 +195,122 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void copy(Tensor x, Tensor y) {
-        own("x", x);
-        own("y", y);
-        sameShape("x", x, "y", y);
-        if (x != y && x.size() > 0) {
-            copyTensor(x, y);
+        try {
+            own("x", x);
+            own("y", y);
+            sameShape("x", x, "y", y);
+            if (x != y && x.size() > 0) {
+                copyTensor(x, y);
+            }
+        } finally {
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(y);
         }
     }
 
     @Override
     public final void forward(Activation f, Tensor x, Tensor y) {
-        own("x", x);
-        own("y", y);
-        sameShape("x", x, "y", y);
-        activation(f, x.cols());
-        if (x.size() > 0) {
-            forwardTensor(f, x, y);
+        try {
+            own("x", x);
+            own("y", y);
+            sameShape("x", x, "y", y);
+            activation(f, x.cols());
+            if (x.size() > 0) {
+                forwardTensor(f, x, y);
+            }
+        } finally {
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(y);
         }
     }
 
     @Override
     public final void backward(Activation f, Tensor x, Tensor dy, Tensor dx) {
-        own("x", x);
-        own("dy", dy);
-        own("dx", dx);
-        sameShape("x", x, "dy", dy);
-        sameShape("x", x, "dx", dx);
-        activation(f, x.cols());
-        if (x.size() > 0) {
-            backwardTensor(f, x, dy, dx);
+        try {
+            own("x", x);
+            own("dy", dy);
+            own("dx", dx);
+            sameShape("x", x, "dy", dy);
+            sameShape("x", x, "dx", dx);
+            activation(f, x.cols());
+            if (x.size() > 0) {
+                backwardTensor(f, x, dy, dx);
+            }
+        } finally {
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(dy);
+            Reference.reachabilityFence(dx);
         }
     }
 
     @Override
     public final void backwardFromOutput(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        own("y", y);
-        own("dy", dy);
-        own("dx", dx);
-        sameShape("y", y, "dy", dy);
-        sameShape("y", y, "dx", dx);
-        activation(f, y.cols());
-        fromOutput(f);
-        if (y.size() > 0) {
-            backwardFromOutputTensor(f, y, dy, dx);
+        try {
+            own("y", y);
+            own("dy", dy);
+            own("dx", dx);
+            sameShape("y", y, "dy", dy);
+            sameShape("y", y, "dx", dx);
+            activation(f, y.cols());
+            fromOutput(f);
+            if (y.size() > 0) {
+                backwardFromOutputTensor(f, y, dy, dx);
+            }
+        } finally {
+            Reference.reachabilityFence(y);
+            Reference.reachabilityFence(dy);
+            Reference.reachabilityFence(dx);
         }
     }
 
     @Override
     public final void preluForward(Tensor x, Tensor alpha, Tensor y) {
-        own("x", x);
-        own("alpha", alpha);
-        own("y", y);
-        sameShape("x", x, "y", y);
-        alphaTensor(alpha, x.cols());
-        if (sameStorage(alpha, y)) {
-            throw new IllegalArgumentException("y must not be alpha");
-        }
-        if (x.size() > 0) {
-            preluForwardTensor(x, alpha, y);
+        try {
+            own("x", x);
+            own("alpha", alpha);
+            own("y", y);
+            sameShape("x", x, "y", y);
+            alphaTensor(alpha, x.cols());
+            if (sameStorage(alpha, y)) {
+                throw new IllegalArgumentException("y must not be alpha");
+            }
+            if (x.size() > 0) {
+                preluForwardTensor(x, alpha, y);
+            }
+        } finally {
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(alpha);
+            Reference.reachabilityFence(y);
         }
     }
 
     @Override
     public final void preluBackward(Tensor x, Tensor alpha, Tensor dy, Tensor dx, Tensor dAlpha) {
-        own("x", x);
-        own("alpha", alpha);
-        own("dy", dy);
-        own("dx", dx);
-        own("dAlpha", dAlpha);
-        sameShape("x", x, "dy", dy);
-        sameShape("x", x, "dx", dx);
-        alphaTensor(alpha, x.cols());
-        if (dAlpha.size() != alpha.size()) {
-            throw new IllegalArgumentException("dAlpha.size() (" + dAlpha.size()
-                    + ") must equal alpha.size() (" + alpha.size() + ")");
+        try {
+            own("x", x);
+            own("alpha", alpha);
+            own("dy", dy);
+            own("dx", dx);
+            own("dAlpha", dAlpha);
+            sameShape("x", x, "dy", dy);
+            sameShape("x", x, "dx", dx);
+            alphaTensor(alpha, x.cols());
+            if (dAlpha.size() != alpha.size()) {
+                throw new IllegalArgumentException("dAlpha.size() (" + dAlpha.size()
+                        + ") must equal alpha.size() (" + alpha.size() + ")");
+            }
+            if (sameStorage(dAlpha, alpha) || sameStorage(dAlpha, x) || sameStorage(dAlpha, dy) || sameStorage(dAlpha, dx)
+                    || sameStorage(alpha, dx)) {
+                throw new IllegalArgumentException("dAlpha must be a tensor of its own, and dx must not be alpha");
+            }
+            preluBackwardTensor(x, alpha, dy, dx, dAlpha);
+        } finally {
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(alpha);
+            Reference.reachabilityFence(dy);
+            Reference.reachabilityFence(dx);
+            Reference.reachabilityFence(dAlpha);
         }
-        if (sameStorage(dAlpha, alpha) || sameStorage(dAlpha, x) || sameStorage(dAlpha, dy) || sameStorage(dAlpha, dx)
-                || sameStorage(alpha, dx)) {
-            throw new IllegalArgumentException("dAlpha must be a tensor of its own, and dx must not be alpha");
-        }
-        preluBackwardTensor(x, alpha, dy, dx, dAlpha);
     }
 
     // ------------------------------------------------------------------ losses
@@ -340,55 +384,79 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void lossForward(Loss loss, Tensor z, Tensor t, Tensor lossOut) {
-        lossNotNull(loss);
-        own("z", z);
-        floatTargets(loss, z.cols());
-        own("t", t);
-        sameShape("z", z, "t", t);
-        lossOut(lossOut, z, t);
-        if (z.size() == 0) {
-            lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
-        } else {
-            lossForwardTensor(loss, z, t, lossOut);
+        try {
+            lossNotNull(loss);
+            own("z", z);
+            floatTargets(loss, z.cols());
+            own("t", t);
+            sameShape("z", z, "t", t);
+            lossOut(lossOut, z, t);
+            if (z.size() == 0) {
+                lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
+            } else {
+                lossForwardTensor(loss, z, t, lossOut);
+            }
+        } finally {
+            Reference.reachabilityFence(z);
+            Reference.reachabilityFence(t);
+            Reference.reachabilityFence(lossOut);
         }
     }
 
     @Override
     public final void lossForward(Loss loss, Tensor z, IntTensor target, Tensor lossOut) {
-        classTargets(loss);
-        own("z", z);
-        requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
-        lossOut(lossOut, z, null);
-        if (z.size() == 0) {
-            lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
-        } else {
-            lossForwardTensor(loss, z, target, lossOut);
+        try {
+            classTargets(loss);
+            own("z", z);
+            requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
+            lossOut(lossOut, z, null);
+            if (z.size() == 0) {
+                lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
+            } else {
+                lossForwardTensor(loss, z, target, lossOut);
+            }
+        } finally {
+            Reference.reachabilityFence(z);
+            Reference.reachabilityFence(target);
+            Reference.reachabilityFence(lossOut);
         }
     }
 
     @Override
     public final void lossBackward(Loss loss, Tensor z, Tensor t, double dLoss, Tensor dz) {
-        lossNotNull(loss);
-        own("z", z);
-        floatTargets(loss, z.cols());
-        own("t", t);
-        own("dz", dz);
-        sameShape("z", z, "t", t);
-        sameShape("z", z, "dz", dz);
-        if (z.size() > 0) {
-            lossBackwardTensor(loss, z, t, dLoss, dz);
+        try {
+            lossNotNull(loss);
+            own("z", z);
+            floatTargets(loss, z.cols());
+            own("t", t);
+            own("dz", dz);
+            sameShape("z", z, "t", t);
+            sameShape("z", z, "dz", dz);
+            if (z.size() > 0) {
+                lossBackwardTensor(loss, z, t, dLoss, dz);
+            }
+        } finally {
+            Reference.reachabilityFence(z);
+            Reference.reachabilityFence(t);
+            Reference.reachabilityFence(dz);
         }
     }
 
     @Override
     public final void lossBackward(Loss loss, Tensor z, IntTensor target, double dLoss, Tensor dz) {
-        classTargets(loss);
-        own("z", z);
-        requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
-        own("dz", dz);
-        sameShape("z", z, "dz", dz);
-        if (z.size() > 0) {
-            lossBackwardTensor(loss, z, target, dLoss, dz);
+        try {
+            classTargets(loss);
+            own("z", z);
+            requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
+            own("dz", dz);
+            sameShape("z", z, "dz", dz);
+            if (z.size() > 0) {
+                lossBackwardTensor(loss, z, target, dLoss, dz);
+            }
+        } finally {
+            Reference.reachabilityFence(z);
+            Reference.reachabilityFence(target);
+            Reference.reachabilityFence(dz);
         }
     }
 
@@ -396,113 +464,140 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void matmul(Tensor a, Transpose ta, Tensor b, Transpose tb, float alpha, float beta, Tensor c) {
-        own("a", a);
-        own("b", b);
-        own("c", c);
-        transpose("ta", ta);
-        transpose("tb", tb);
-        long m = ta.rows(a);
-        long k = ta.cols(a);
-        if (tb.rows(b) != k) {
-            throw new IllegalArgumentException("op(a) is " + m + " × " + k + " (a is " + a.rows() + " × " + a.cols()
-                    + ", " + ta + ") but op(b) is " + tb.rows(b) + " × " + tb.cols(b) + " (b is " + b.rows() + " × "
-                    + b.cols() + ", " + tb + "): the inner dimensions must agree");
+        try {
+            own("a", a);
+            own("b", b);
+            own("c", c);
+            transpose("ta", ta);
+            transpose("tb", tb);
+            long m = ta.rows(a);
+            long k = ta.cols(a);
+            if (tb.rows(b) != k) {
+                throw new IllegalArgumentException("op(a) is " + m + " × " + k + " (a is " + a.rows() + " × " + a.cols()
+                        + ", " + ta + ") but op(b) is " + tb.rows(b) + " × " + tb.cols(b) + " (b is " + b.rows() + " × "
+                        + b.cols() + ", " + tb + "): the inner dimensions must agree");
+            }
+            long n = tb.cols(b);
+            if (c.rows() != m || c.cols() != n) {
+                throw new IllegalArgumentException("c is " + c.rows() + " × " + c.cols() + " but op(a)·op(b) is " + m
+                        + " × " + n);
+            }
+            if (sameStorage(c, a) || sameStorage(c, b)) {
+                throw new IllegalArgumentException("c must be a tensor of its own, not " + (sameStorage(c, a) ? "a" : "b")
+                        + " (nor share its data)");
+            }
+            if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("matmul dimensions must each fit in an int: m = " + m + ", n = " + n
+                        + ", k = " + k);
+            }
+            if (m == 0 || n == 0) {
+                return;
+            }
+            if (k == 0 || alpha == 0f) {
+                scaleTensor(beta, c);
+                return;
+            }
+            matmulTensor(a, ta, b, tb, alpha, beta, c);
+        } finally {
+            Reference.reachabilityFence(a);
+            Reference.reachabilityFence(b);
+            Reference.reachabilityFence(c);
         }
-        long n = tb.cols(b);
-        if (c.rows() != m || c.cols() != n) {
-            throw new IllegalArgumentException("c is " + c.rows() + " × " + c.cols() + " but op(a)·op(b) is " + m
-                    + " × " + n);
-        }
-        if (sameStorage(c, a) || sameStorage(c, b)) {
-            throw new IllegalArgumentException("c must be a tensor of its own, not " + (sameStorage(c, a) ? "a" : "b")
-                    + " (nor share its data)");
-        }
-        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("matmul dimensions must each fit in an int: m = " + m + ", n = " + n
-                    + ", k = " + k);
-        }
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0 || alpha == 0f) {
-            scaleTensor(beta, c);
-            return;
-        }
-        matmulTensor(a, ta, b, tb, alpha, beta, c);
     }
 
     @Override
     public final void biasActivationForward(Activation f, Tensor z, Tensor bias, Tensor y) {
-        elementwise(f);
-        own("z", z);
-        own("bias", bias);
-        own("y", y);
-        sameShape("z", z, "y", y);
-        bias(bias, z);
-        if (sameStorage(bias, y)) {
-            throw new IllegalArgumentException("y must not be bias");
-        }
-        if (z.size() > 0) {
-            biasActivationForwardTensor(f, z, bias, y);
+        try {
+            elementwise(f);
+            own("z", z);
+            own("bias", bias);
+            own("y", y);
+            sameShape("z", z, "y", y);
+            bias(bias, z);
+            if (sameStorage(bias, y)) {
+                throw new IllegalArgumentException("y must not be bias");
+            }
+            if (z.size() > 0) {
+                biasActivationForwardTensor(f, z, bias, y);
+            }
+        } finally {
+            Reference.reachabilityFence(z);
+            Reference.reachabilityFence(bias);
+            Reference.reachabilityFence(y);
         }
     }
 
     @Override
     public final void biasActivationBackward(Activation f, Tensor z, Tensor bias, Tensor dy, Tensor dz,
                                              Tensor dBias) {
-        elementwise(f);
-        own("z", z);
-        own("bias", bias);
-        own("dy", dy);
-        own("dz", dz);
-        own("dBias", dBias);
-        sameShape("z", z, "dy", dy);
-        sameShape("z", z, "dz", dz);
-        bias(bias, z);
-        if (dBias.size() != z.cols()) {
-            throw new IllegalArgumentException("dBias.size() (" + dBias.size() + ") must equal z.cols() ("
-                    + z.cols() + ")");
-        }
-        if (sameStorage(dBias, z) || sameStorage(dBias, bias) || sameStorage(dBias, dy) || sameStorage(dBias, dz)
-                || sameStorage(dz, bias) || sameStorage(dz, z)) {
-            throw new IllegalArgumentException("dBias must be a tensor of its own, and dz must not be z or bias"
-                    + " (dz may be dy)");
-        }
-        if (z.size() == 0) {
-            if (dBias.size() > 0) {
-                scaleTensor(0f, dBias);    // the column sums of no rows
+        try {
+            elementwise(f);
+            own("z", z);
+            own("bias", bias);
+            own("dy", dy);
+            own("dz", dz);
+            own("dBias", dBias);
+            sameShape("z", z, "dy", dy);
+            sameShape("z", z, "dz", dz);
+            bias(bias, z);
+            if (dBias.size() != z.cols()) {
+                throw new IllegalArgumentException("dBias.size() (" + dBias.size() + ") must equal z.cols() ("
+                        + z.cols() + ")");
             }
-            return;
+            if (sameStorage(dBias, z) || sameStorage(dBias, bias) || sameStorage(dBias, dy) || sameStorage(dBias, dz)
+                    || sameStorage(dz, bias) || sameStorage(dz, z)) {
+                throw new IllegalArgumentException("dBias must be a tensor of its own, and dz must not be z or bias"
+                        + " (dz may be dy)");
+            }
+            if (z.size() == 0) {
+                if (dBias.size() > 0) {
+                    scaleTensor(0f, dBias);    // the column sums of no rows
+                }
+                return;
+            }
+            biasActivationBackwardTensor(f, z, bias, dy, dz, dBias);
+        } finally {
+            Reference.reachabilityFence(z);
+            Reference.reachabilityFence(bias);
+            Reference.reachabilityFence(dy);
+            Reference.reachabilityFence(dz);
+            Reference.reachabilityFence(dBias);
         }
-        biasActivationBackwardTensor(f, z, bias, dy, dz, dBias);
     }
 
     @Override
     public final void optimizerStep(Optimizer rule, long step, Tensor w, Tensor g, Tensor m, Tensor v) {
-        if (rule == null) {
-            throw new IllegalArgumentException("rule (the optimizer) must not be null");
-        }
-        if (step < 1) {
-            throw new IllegalArgumentException("step must be >= 1 (the first step is 1), got " + step);
-        }
-        own("w", w);
-        own("g", g);
-        sameShape("w", w, "g", g);
-        int states = rule.stateTensors();
-        state(rule, "m", m, states >= 1, w);
-        state(rule, "v", v, states >= 2, w);
-        Tensor[] all = {w, g, m, v};
-        String[] names = {"w", "g", "m", "v"};
-        for (int i = 0; i < all.length; i++) {
-            for (int j = i + 1; j < all.length; j++) {
-                if (all[i] != null && all[j] != null && sameStorage(all[i], all[j])) {
-                    throw new IllegalArgumentException(names[j] + " must not be " + names[i]
-                            + ": w, g and the state tensors must be distinct tensors");
+        try {
+            if (rule == null) {
+                throw new IllegalArgumentException("rule (the optimizer) must not be null");
+            }
+            if (step < 1) {
+                throw new IllegalArgumentException("step must be >= 1 (the first step is 1), got " + step);
+            }
+            own("w", w);
+            own("g", g);
+            sameShape("w", w, "g", g);
+            int states = rule.stateTensors();
+            state(rule, "m", m, states >= 1, w);
+            state(rule, "v", v, states >= 2, w);
+            Tensor[] all = {w, g, m, v};
+            String[] names = {"w", "g", "m", "v"};
+            for (int i = 0; i < all.length; i++) {
+                for (int j = i + 1; j < all.length; j++) {
+                    if (all[i] != null && all[j] != null && sameStorage(all[i], all[j])) {
+                        throw new IllegalArgumentException(names[j] + " must not be " + names[i]
+                                + ": w, g and the state tensors must be distinct tensors");
+                    }
                 }
             }
-        }
-        if (w.size() > 0) {
-            optimizerStepTensor(rule, step, w, g, m, v);
+            if (w.size() > 0) {
+                optimizerStepTensor(rule, step, w, g, m, v);
+            }
+        } finally {
+            Reference.reachabilityFence(w);
+            Reference.reachabilityFence(g);
+            Reference.reachabilityFence(m);
+            Reference.reachabilityFence(v);
         }
     }
 

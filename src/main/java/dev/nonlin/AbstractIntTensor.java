@@ -1,5 +1,7 @@
 package dev.nonlin;
 
+import java.lang.ref.Reference;
+
 /**
  * What every backend's {@link IntTensor} shares: size, owner, the checks on copies in and out, and
  * a summary of the contents that lets the loss calls check every class target without reading it.
@@ -90,6 +92,7 @@ public abstract class AbstractIntTensor implements IntTensor {
     public final void copyTo(int[] dst, int dstOffset) {
         check("dst", dst, dstOffset);
         copyToChecked(dst, dstOffset);
+        Reference.reachabilityFence(this);   // see AbstractBackend: no Cleaner frees us mid-copy
     }
 
     /**

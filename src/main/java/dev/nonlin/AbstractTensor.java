@@ -1,5 +1,7 @@
 package dev.nonlin;
 
+import java.lang.ref.Reference;
+
 /**
  * What every backend's tensor shares: its shape and owner, and the checks on copies in and out
  * (closed, null, range), made before any element moves. Backends implement the copies themselves.
@@ -40,12 +42,14 @@ public abstract class AbstractTensor implements Tensor {
     public final void copyFrom(float[] src, int srcOffset) {
         check("src", src, srcOffset);
         copyFromChecked(src, srcOffset);
+        Reference.reachabilityFence(this);   // see AbstractBackend: no Cleaner frees us mid-copy
     }
 
     @Override
     public final void copyTo(float[] dst, int dstOffset) {
         check("dst", dst, dstOffset);
         copyToChecked(dst, dstOffset);
+        Reference.reachabilityFence(this);
     }
 
     private void check(String name, float[] a, int offset) {

@@ -520,7 +520,16 @@ public final class CudaBackend extends AbstractBackend {
     /** {@link HostCalls#run} with this backend's state: out of service, and how it falls back. */
     private <T> T hostCall(String what, boolean resumable, boolean aliased, HostCalls.GpuPart<T> gpu,
                            HostCalls.CpuPart<T> cpuPart) {
-        return HostCalls.run(what, broken, resumable, aliased, gpu, cpuPart, this::fallBack);
+        // a sticky error takes the backend out of service whether or not the CPU then takes over
+        // (under nonlin.cuda.strict it does not, and the error is rethrown)
+        return HostCalls.run(what, broken, resumable, aliased, w -> {
+            try {
+                return gpu.run(w);
+            } catch (CudaError e) {
+                markIfSticky(what, e);
+                throw e;
+            }
+        }, cpuPart, this::fallBack);
     }
 
     /** {@link #hostCall} for calls without a result. */
@@ -614,9 +623,31 @@ public final class CudaBackend extends AbstractBackend {
                         Written w, ChunkOp op) {
         long n = (long) rows * cols;
         boolean rowWise = f.rowWise();
-        // row-wise functions need whole rows in a chunk; a row longer than CHUNK gets a one-off buffer
-        long per = rowWise ? Math.max(1, CHUNK / cols) * cols : CHUNK;
-        Staging st = borrow((int) Math.max(per, Math.min(n, CHUNK)));
+        if (rowWise && cols > CHUNK) {
+            // A row longer than a chunk cannot be pipelined (a chunk holds whole rows): through
+            // device tensors with chunked copies, as PReLU does. Each row comes back through a
+            // buffer of its own and lands in out whole, so that w stays on a row boundary and a CPU
+            // fallback after a failure never reads a row that is half overwritten (out may be a).
+            try (Tensor t0 = allocate(rows, cols); Tensor t1 = b == null ? null : allocate(rows, cols);
+                 Tensor to = allocate(rows, cols)) {
+                upload(a, ao, ptr(t0), n);
+                if (b != null) {
+                    upload(b, bo, ptr(t1), n);
+                }
+                run(op.launch(ptr(t0), t1 == null ? null : ptr(t1), ptr(to), rows, cols), null);
+                float[] row = new float[cols];
+                for (int r = 0; r < rows; r++) {
+                    long at = (long) r * cols;
+                    download(ptr(to).withByteOffset(at * Float.BYTES), row, 0, cols);
+                    System.arraycopy(row, 0, out, oo + (int) at, cols);
+                    w.upTo = at + cols;
+                }
+            }
+            return;
+        }
+        long per = rowWise ? (CHUNK / cols) * cols : CHUNK;   // row-wise chunks hold whole rows
+        Staging st = borrow();
+        boolean done = false;
         try {
             dev.makeCurrent();
             long[] pendingOff = {-1, -1};
@@ -631,11 +662,11 @@ public final class CudaBackend extends AbstractBackend {
                     pendingOff[s] = -1;
                 }
                 CUstream stream = st.streams[s];
-                copies.put(st.host[s][0], a, ao + (int) off, len);
+                put(st.host[s][0], a, ao + (int) off, len);
                 long bytes = (long) len * Float.BYTES;
                 Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(st.dev[s][0], st.hostPtr[s][0], bytes, stream));
                 if (b != null) {
-                    copies.put(st.host[s][1], b, bo + (int) off, len);
+                    put(st.host[s][1], b, bo + (int) off, len);
                     Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(st.dev[s][1], st.hostPtr[s][1], bytes, stream));
                 }
                 long r = rowWise ? len / cols : 1;
@@ -653,16 +684,31 @@ public final class CudaBackend extends AbstractBackend {
                     w.upTo = pendingOff[s] + pendingLen[s];
                 }
             }
-            give(st);
-        } catch (RuntimeException e) {
-            discard(st);   // its streams may still hold work: never reuse it
-            throw e;
+            done = true;
+        } finally {
+            release(st, done);
         }
     }
 
     private void drain(Staging st, int s, float[] out, int oo, long off, int len) {
         Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(st.streams[s]));
-        copies.get(st.host[s][2], out, oo + (int) off, len);
+        get(st.host[s][2], out, oo + (int) off, len);
+    }
+
+    /**
+     * {@link HostCopy#put}, then the context made current again: the copy may join its parts,
+     * which parks a virtual thread, and a virtual thread can resume on another carrier thread,
+     * where the driver has no current context (or another one).
+     */
+    private void put(java.nio.FloatBuffer dst, float[] src, int off, int len) {
+        copies.put(dst, src, off, len);
+        dev.makeCurrent();
+    }
+
+    /** {@link HostCopy#get}, then the context made current again (see {@link #put}). */
+    private void get(java.nio.FloatBuffer src, float[] dst, int off, int len) {
+        copies.get(src, dst, off, len);
+        dev.makeCurrent();
     }
 
     /** Threads that copy between host arrays and the pinned buffers ({@link HostCopy#THREADS_PROPERTY}). */
@@ -676,8 +722,12 @@ public final class CudaBackend extends AbstractBackend {
      * pinned buffer while the other is on the link; it returns when every copy is done.
      */
     void upload(float[] src, int srcOffset, CUdeviceptr dst, long n) {
+        if (n == 0) {
+            return;
+        }
         guard("upload", () -> {
-            Staging st = borrow((int) Math.min(n, CHUNK));
+            Staging st = borrow();
+            boolean done = false;
             try {
                 dev.makeCurrent();
                 // Staging streams do not synchronise with the legacy default stream that tensor
@@ -692,7 +742,7 @@ public final class CudaBackend extends AbstractBackend {
                         Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(stream));
                     }
                     int len = (int) Math.min(st.capacity, n - off);
-                    copies.put(st.host[s][0], src, srcOffset + (int) off, len);
+                    put(st.host[s][0], src, srcOffset + (int) off, len);
                     long bytes = (long) len * Float.BYTES;
                     CUdeviceptr d = dst.withByteOffset(off * Float.BYTES);
                     Cuda.call("cuMemcpyHtoDAsync", () -> JCudaDriver.cuMemcpyHtoDAsync(d, st.hostPtr[s][0], bytes, stream));
@@ -700,10 +750,9 @@ public final class CudaBackend extends AbstractBackend {
                 for (CUstream stream : st.streams) {   // kernels on the default stream may read dst next
                     Cuda.call("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(stream));
                 }
-                give(st);
-            } catch (RuntimeException e) {
-                discard(st);
-                throw e;
+                done = true;
+            } finally {
+                release(st, done);
             }
         });
     }
@@ -719,8 +768,12 @@ public final class CudaBackend extends AbstractBackend {
      * while the CPU copies chunk i out. dst is written in order, so {@code w} is a prefix.
      */
     void download(CUdeviceptr src, float[] dst, int dstOffset, long n, Written w) {
+        if (n == 0) {
+            return;
+        }
         guard("download", () -> {
-            Staging st = borrow((int) Math.min(n, CHUNK));
+            Staging st = borrow();
+            boolean done = false;
             try {
                 dev.makeCurrent();
                 Cuda.call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);   // tensor ops run on the default stream
@@ -739,10 +792,9 @@ public final class CudaBackend extends AbstractBackend {
                     drain(st, s, dst, dstOffset, off, len);
                     w.upTo = off + len;
                 }
-                give(st);
-            } catch (RuntimeException e) {
-                discard(st);
-                throw e;
+                done = true;
+            } finally {
+                release(st, done);
             }
         });
     }
@@ -756,37 +808,38 @@ public final class CudaBackend extends AbstractBackend {
         Cuda.call("cuMemcpyDtoHAsync", () -> JCudaDriver.cuMemcpyDtoHAsync(st.hostPtr[s][2], d, bytes, st.streams[s]));
     }
 
-    private Staging borrow(int minCapacity) {
+    /**
+     * A staging set of {@link #CHUNK} floats per buffer, from the pool or new. Waits for one of
+     * {@link #MAX_STAGING} permits without giving up on an interrupt (a permit is held only for one
+     * call's copies), and keeps the thread's interrupt status.
+     */
+    private Staging borrow() {
+        stagingPermits.acquireUninterruptibly();
         try {
-            stagingPermits.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a CUDA staging buffer", e);
-        }
-        try {
-            int want = Math.max(minCapacity, 1);
-            for (Staging s : staging) {
-                if (s.capacity >= want && staging.remove(s)) {
-                    return s;
-                }
+            Staging pooled = staging.poll();
+            if (pooled != null) {
+                return pooled;
             }
             dev.makeCurrent();
-            // Pooled sets are all CHUNK-sized, so the pool never holds more than MAX_STAGING of them;
-            // a longer softmax row gets a one-off set, closed after the call.
-            return new Staging(dev, Math.max(want, CHUNK));
-        } catch (RuntimeException e) {
+            return new Staging(dev, CHUNK);
+        } catch (RuntimeException | Error e) {
             stagingPermits.release();
             throw e;
         }
     }
 
-    private void give(Staging s) {
-        if (s.capacity <= CHUNK) {
+    /**
+     * Returns a set after its call: to the pool when the call completed (its streams are idle), or
+     * closed when it did not (its streams may still hold work: never reuse it). Runs in a finally,
+     * so that no failure, an Error included, keeps a permit: four such would hang every copy.
+     */
+    private void release(Staging s, boolean completed) {
+        if (completed) {
             staging.push(s);
+            stagingPermits.release();
         } else {
-            s.close();   // a one-off for a very long row
+            discard(s);
         }
-        stagingPermits.release();
     }
 
     private void discard(Staging s) {
@@ -806,25 +859,24 @@ public final class CudaBackend extends AbstractBackend {
         try {
             r.run();
         } catch (CudaError e) {
-            if (e.sticky() && broken == null) {
-                broken = what + ": " + e.getMessage();
-                LOG.log(Level.ERROR, "nonlin: CUDA backend taken out of service: {0}", broken);
-            }
+            markIfSticky(what, e);
             throw e;
         } catch (jcuda.CudaException e) {
             CudaError w = Cuda.wrap(e, what);
-            if (w.sticky() && broken == null) {
-                broken = what + ": " + w.getMessage();
-                LOG.log(Level.ERROR, "nonlin: CUDA backend taken out of service: {0}", broken);
-            }
+            markIfSticky(what, w);
             throw w;
         }
     }
 
-    private void fallBack(String what, CudaError e) {
+    /** A sticky error (the context is unusable) takes the backend out of service, once. */
+    private void markIfSticky(String what, CudaError e) {
         if (e.sticky() && broken == null) {
             broken = what + ": " + e.getMessage();
+            LOG.log(Level.ERROR, "nonlin: CUDA backend taken out of service: {0}", broken);
         }
+    }
+
+    private void fallBack(String what, CudaError e) {
         LOG.log(Level.WARNING, "nonlin: {0} failed on the GPU ({1}); computed on the CPU instead", what, e.getMessage());
     }
 

@@ -46,6 +46,11 @@ final class HostCopy {
     private final ThreadPoolExecutor pool;
 
     HostCopy(int threads) {
+        this(threads, daemons());
+    }
+
+    /** With the pool's threads from {@code factory} (tests: a factory that fails). */
+    HostCopy(int threads, java.util.concurrent.ThreadFactory factory) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -53,14 +58,19 @@ final class HostCopy {
         if (threads == 1) {
             pool = null;
         } else {
-            AtomicInteger count = new AtomicInteger();
-            pool = new ThreadPoolExecutor(threads - 1, threads - 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "nonlin-cuda-copy-" + count.getAndIncrement());
-                t.setDaemon(true);
-                return t;
-            });
+            pool = new ThreadPoolExecutor(threads - 1, threads - 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                    factory);
             pool.allowCoreThreadTimeOut(true);
         }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemons() {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "nonlin-cuda-copy-" + count.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /**
@@ -114,20 +124,25 @@ final class HostCopy {
             part.copy(0, len);
             return;
         }
-        int per = (len + parts - 1) / parts;
+        int per = (int) ((len + (long) parts - 1) / parts);
         CompletableFuture<?>[] others = new CompletableFuture<?>[parts - 1];
-        for (int p = 1; p < parts; p++) {
-            int from = p * per;
-            int n = Math.min(per, len - from);
-            others[p - 1] = CompletableFuture.runAsync(() -> part.copy(from, n), pool);
-        }
         Throwable first = null;
         try {
+            for (int p = 1; p < parts; p++) {
+                int from = p * per;
+                int n = Math.min(per, len - from);
+                others[p - 1] = CompletableFuture.runAsync(() -> part.copy(from, n), pool);
+            }
             part.copy(0, per);
         } catch (RuntimeException | Error e) {
+            // a part that could not start (no thread for it) fails the copy, but only after the
+            // parts already started have finished: they write into the caller's buffers
             first = e;
         }
         for (CompletableFuture<?> f : others) {
+            if (f == null) {
+                continue;   // never started
+            }
             try {
                 f.join();   // uninterruptible: never return while a part still writes
             } catch (CompletionException e) {

@@ -113,6 +113,46 @@ class CudaDifferentialTest {
         }
     }
 
+    static Stream<Activation> rowWise() {
+        return Activations.all().stream().filter(Activation::rowWise);
+    }
+
+    /**
+     * Rows longer than a staging chunk cannot be pipelined (a chunk holds whole rows): they go
+     * through device tensors, and each row comes back whole. Host arrays, in place too.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowWise")
+    void rowsLongerThanAChunkMatchTheCpu(Activation f) {
+        Backend gpu = CudaSupport.backend();
+        Backend cpu = Backends.cpu();
+        int rows = 2;
+        int cols = CudaBackend.CHUNK + 5;
+        int n = rows * cols;
+        float[] x = inputs(n, 3);
+        float[] dy = inputs(n, 4);
+        float[] yCpu = new float[n];
+        float[] dxCpu = new float[n];
+        cpu.forward(f, x, 0, yCpu, 0, rows, cols);
+        cpu.backward(f, x, 0, dy, 0, dxCpu, 0, rows, cols);
+        float[] y = poisoned(n);
+        gpu.forward(f, x, 0, y, 0, rows, cols);
+        compare(f + " forward, rows of " + cols, x, y, yCpu, null, false);
+        float[] dx = poisoned(n);
+        gpu.backward(f, x, 0, dy, 0, dx, 0, rows, cols);
+        compare(f + " backward, rows of " + cols, x, dx, dxCpu, dy, true);
+        float[] inPlace = x.clone();
+        gpu.forwardInPlace(f, inPlace, 0, rows, cols);
+        compare(f + " forward in place, rows of " + cols, x, inPlace, yCpu, null, false);
+        if (f.backwardFromOutput()) {
+            float[] want = new float[n];
+            cpu.backwardFromOutput(f, yCpu, 0, dy, 0, want, 0, rows, cols);
+            float[] got = dy.clone();
+            gpu.backwardFromOutput(f, yCpu, 0, got, 0, got, 0, rows, cols);   // dx over dy
+            compare(f + " backward from output in place, rows of " + cols, yCpu, got, want, dy, true);
+        }
+    }
+
     private static float[] poisoned(int n) {
         float[] a = new float[n];
         Arrays.fill(a, Float.NaN);

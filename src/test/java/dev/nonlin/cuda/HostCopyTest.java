@@ -101,6 +101,41 @@ class HostCopyTest {
         assertThrows(IndexOutOfBoundsException.class, () -> copy.get(small, src, 0, 9 * P));
     }
 
+    /**
+     * A part that cannot start (no thread for it: "unable to create native thread") fails the
+     * copy, but only once the parts already started have finished writing: the caller frees or
+     * reuses the buffers as soon as the copy returns.
+     */
+    @Test
+    void aPartThatCannotStartFailsTheCopyAfterTheStartedOnesFinish() {
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        HostCopy copy = new HostCopy(3, r -> {
+            if (made.getAndIncrement() > 0) {
+                throw new OutOfMemoryError("simulated: unable to create native thread");
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    Thread.sleep(200);   // the started part is still writing when the next fails to start
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                r.run();
+            });
+            t.setDaemon(true);
+            return t;
+        });
+        FloatBuffer pinned = direct(3 * P);
+        float[] src = new float[3 * P];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = i + 1;
+        }
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> copy.put(pinned, src, 0, 3 * P));
+        assertTrue(e.getMessage().contains("simulated"), e.getMessage());
+        for (int i = P; i < 2 * P; i++) {   // part 1, started before part 2 failed to start
+            assertEquals(src[i], pinned.get(i), "part 1 had finished before the copy returned, at " + i);
+        }
+    }
+
     @Test
     void concurrentCopiesShareThePoolSafely() throws Exception {
         HostCopy copy = new HostCopy(3);
