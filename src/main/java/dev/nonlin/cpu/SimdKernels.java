@@ -128,6 +128,10 @@ final class SimdKernels implements Kernels {
      * -XX:MaxVectorSize=16) the float half is 64 bits, whose widening C2 on x86 does not
      * intrinsify: the double-lane loops then ran four times slower than the scalar loop, so
      * those functions go to the scalar loop, and the piecewise-linear ones keep their lanes.
+     * aarch64 with NEON (128 bits) is no exception: Debian's JDK 17 for arm64 under qemu
+     * (neoverse-n1, session 8) failed to intrinsify VectorSupport::convert and others in these
+     * loops (-XX:+PrintIntrinsics), and with them forced on, sigmoid ran at 226 ns per element
+     * against the scalar loop's 211 (emulated, so only the ratio and the failed intrinsics count).
      */
     private static final boolean DOUBLE_LANES = FD.vectorBitSize() >= 128;
 
