@@ -18,16 +18,12 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code nonlin accuracy}: each function's worst error in ULP against the float64 reference, over
@@ -349,6 +345,8 @@ final class AccuracyCommand implements Callable<Integer> {
         if (Files.isDirectory(file)) {
             throw new UserError(file + ": cannot write: is a directory (--csv)");
         }
+        // an unwritable directory is found now, not after a run that can take hours (--exhaustive)
+        OutputDirectory.probe("--csv " + file + ": ", dir);
     }
 
     /** The table as CSV, written to a temporary file and moved into place: all or nothing. */
@@ -367,28 +365,10 @@ final class AccuracyCommand implements Callable<Integer> {
                     .append(',').append(String.format(Locale.ROOT, "%.3f", r.seconds())).append(',')
                     .append(m.ok() ? "pass" : "fail").append('\n');
         }
-        Path abs = file.toAbsolutePath();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(
-                ThreadLocalRandom.current().nextLong()) + ".tmp");
-        boolean done = false;
         try {
-            Files.writeString(tmp, s, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
+            AtomicFile.write(file, out -> out.write(s.toString().getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
-            throw new UserError(file + ": cannot write: " + Main.describe(e));
-        } finally {
-            if (!done) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort; the error above is the one to report
-                }
-            }
+            throw new UserError(e.getMessage() + " (--csv)");
         }
     }
 

@@ -17,7 +17,10 @@ import java.util.concurrent.Callable;
         description = {"Compute y = f(x) for an .npy array and write y as float32 .npy of the same shape.",
                 "x: float32 or float64 (converted), little-endian, C order, 1-D or 2-D. softmax and log_softmax "
                         + "act over the last axis (a 1-D array is one row); prelu uses its init for every channel.",
-                "Y.npy is written to a temporary file and moved into place, so a failed run leaves no output."})
+                "Y.npy is written to a temporary file beside it and moved into place: a failed or interrupted (Ctrl-C) run "
+                        + "leaves an existing Y.npy as it was and no partial file; only kill -9 or a crash can leave a "
+                        + "hidden .nonlin-*.tmp. A symbolic link is written through, an existing file keeps its "
+                        + "permissions, and a device or pipe (/dev/stdout) is written straight."})
 final class ApplyCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "SPEC", converter = SpecConverter.class,

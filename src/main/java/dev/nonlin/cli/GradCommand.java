@@ -18,7 +18,10 @@ import java.util.concurrent.Callable;
         description = {"Compute the backward pass dx = dy·f'(x) (the Jacobian-vector product for softmax and "
                 + "log_softmax) and write dx as float32 .npy.",
                 "x and dy: float32 or float64, little-endian, C order, 1-D or 2-D, of the same shape.",
-                "DX.npy is written to a temporary file and moved into place, so a failed run leaves no output."})
+                "DX.npy is written to a temporary file beside it and moved into place: a failed or interrupted (Ctrl-C) run "
+                        + "leaves an existing DX.npy as it was and no partial file; only kill -9 or a crash can leave a "
+                        + "hidden .nonlin-*.tmp. A symbolic link is written through, an existing file keeps its "
+                        + "permissions, and a device or pipe (/dev/stdout) is written straight."})
 final class GradCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "SPEC", converter = SpecConverter.class,

@@ -19,6 +19,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -32,7 +33,7 @@ import java.util.concurrent.Callable;
  *
  * <p>Exit codes: {@value #OK} ok, {@value #FAILED} a check failed (or an internal error),
  * {@value #BAD_INPUT} a usage error or bad input (a bad file, an unknown spec, an unavailable
- * backend), {@value #BACKEND_FAILED} the backend failed while running (a CUDA error).
+ * backend) or an output that cannot be written, {@value #BACKEND_FAILED} the backend failed while running (a CUDA error).
  */
 @Command(name = "nonlin",
         mixinStandardHelpOptions = true,
@@ -52,7 +53,8 @@ import java.util.concurrent.Callable;
         exitCodeList = {
                 "0:ok",
                 "1:a check failed (the demo found an error beyond the contract), or an internal error",
-                "2:usage error or bad input (a bad .npy file, an unknown spec, an unavailable backend)",
+                "2:usage error or bad input (a bad .npy file, an unknown spec, an unavailable backend), or an output "
+                        + "that cannot be written (named, with the reason)",
                 "3:the backend failed while running (a CUDA error: out of memory, the device lost)"})
 public final class Main implements Callable<Integer> {
 
@@ -197,22 +199,33 @@ public final class Main implements Callable<Integer> {
 
     /** An I/O error as "file: reason", e.g. "x.npy: no such file". */
     static String describe(IOException e) {
-        if (e instanceof NoSuchFileException f) {
-            return f.getFile() + ": no such file";
-        }
-        if (e instanceof AccessDeniedException f) {
-            return f.getFile() + ": permission denied";
-        }
-        if (e instanceof FileAlreadyExistsException f && f.getReason() == null) {
-            return f.getFile() + ": already exists";
-        }
-        if (e instanceof NotDirectoryException f && f.getReason() == null) {
-            return f.getFile() + ": not a directory";
-        }
         if (e instanceof FileSystemException f && f.getFile() != null) {
-            return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : e.getClass().getSimpleName());
+            return f.getFile() + ": " + reason(f);
         }
         return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** What went wrong with a file, without its name: "no such file", "permission denied", "No space left on device". */
+    static String reason(FileSystemException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e.getReason() != null) {
+            return e.getReason();
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return "already exists";
+        }
+        if (e instanceof NotDirectoryException) {
+            return "not a directory";
+        }
+        if (e instanceof DirectoryNotEmptyException) {
+            return "directory not empty";
+        }
+        return e.getClass().getSimpleName();
     }
 
     /** The jar's Implementation-Version when packaged with one, else "development build". */

@@ -558,7 +558,10 @@ public final class Npy {
     /**
      * Writes {@code a} to {@code file} all or nothing: into a temporary file in the same directory,
      * which is then moved over {@code file} (atomically where the file system can). On any error
-     * the temporary file is deleted and {@code file} is left as it was.
+     * the temporary file is deleted and {@code file} is left as it was. See {@code AtomicFile} for
+     * symbolic links, permissions and devices.
+     *
+     * @throws IOException whose message names {@code file} and the root cause
      */
     public static void writeAtomic(Path file, Array a) throws IOException {
         AtomicFile.write(file, out -> write(out, a));   // write() already hands the stream whole chunks

@@ -48,6 +48,8 @@ final class NpyFiles {
         }
         try {
             Npy.writeAtomic(file, a);
+        } catch (AtomicFile.WriteFailed e) {
+            throw new UserError(e.getMessage());        // names the file and the root cause
         } catch (IOException e) {
             throw new UserError(file + ": cannot write: " + Main.describe(e));
         }
