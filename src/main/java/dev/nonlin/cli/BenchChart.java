@@ -15,8 +15,8 @@ import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -31,12 +31,12 @@ final class BenchChart {
     }
 
     /**
-     * Writes the PNG.
+     * The PNG, drawn in memory (the caller writes it with the run's other files).
      *
      * @throws LinkageError when the Java runtime lacks {@code java.desktop} (a jlink'd runtime
      *                      without it); the caller says so instead of failing
      */
-    static void png(List<Point> points, OutputStream out) throws IOException {
+    static byte[] png(List<Point> points) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<Series> all = BenchReport.series(points);
         List<XYChart> charts = new ArrayList<>();
@@ -47,7 +47,9 @@ final class BenchChart {
         // XChart's grid needs rows × cols == charts: a column per direction
         int cols = both ? 2 : 1;
         int rows = charts.size() / cols;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         BitmapEncoder.saveBitmap(charts, rows, cols, out, BitmapEncoder.BitmapFormat.PNG);
+        return out.toByteArray();
     }
 
     private static XYChart chart(Series s) {

@@ -46,8 +46,9 @@ import java.util.stream.Collectors;
                 + "the CPU, a device-to-device copy for CUDA tensors, pinned host<->device copies in both directions "
                 + "for CUDA on host arrays). Prints the GPU/CPU speed ratio, the size from which the GPU pays for host "
                 + "arrays (the crossover), and how auto did against the better of the two.",
-                "Writes bench.csv, bench.json and bench.png to --out. Takes under 2 minutes by default, about 20 s "
-                        + "with --quick. Without a GPU it measures the CPU paths and says why CUDA is missing."})
+                "Writes bench.csv, bench.json and bench.png to --out, as one set: a run that cannot write one of them "
+                        + "replaces none (where no chart can be drawn, a previous bench.png is removed). Takes under 2 "
+                        + "minutes by default, about 20 s with --quick. Without a GPU it measures the CPU paths and says why CUDA is missing."})
 final class BenchCommand implements Callable<Integer> {
 
     /** Default functions: one or two per family, the common ones. */
@@ -122,10 +123,29 @@ final class BenchCommand implements Callable<Integer> {
         CudaBackend gpu = cudaCause == null ? CudaSupport.backend() : null;
         List<Path> pathList = paths(gpu, cudaCause);
         List<Activation> fs = functions(gpu != null);
+        checkHeap(sizeList[sizeList.length - 1], pathList.contains(Path.CUDA_TENSOR), Runtime.getRuntime().maxMemory());
         // a bad NONLIN_BACKEND / -Dnonlin.backend is input too: resolved before --out is made
         Backend auto = BackendChoice.resolve(null).backend();
-        OutputDirectory.create("--out", out);
+        OutputDirectory outDir = OutputDirectory.create("--out", out);
+        OutputDirectory cacheDir = null;
+        try {
+            if (calibrate) {
+                cacheDir = OutputDirectory.create("--calibrate", Crossover.userFile().toAbsolutePath().getParent());
+            }
+            run(o, sizeList, directions, r, gpu, cudaCause, pathList, fs, auto);
+        } catch (Throwable e) {
+            // a failed run leaves no empty directory of its own making behind
+            outDir.removeIfUnused();
+            if (cacheDir != null) {
+                cacheDir.removeIfUnused();
+            }
+            throw e;
+        }
+        return Main.OK;
+    }
 
+    private void run(PrintWriter o, long[] sizeList, boolean[] directions, int r, CudaBackend gpu, String cudaCause,
+                     List<Path> pathList, List<Activation> fs, Backend auto) throws IOException {
         BenchSweep.Settings settings = quick
                 ? new BenchSweep.Settings(r, 0.002, 0.01, 1.0, cols, seed)
                 : new BenchSweep.Settings(r, 0.005, 0.02, 2.0, cols, seed);
@@ -169,25 +189,56 @@ final class BenchCommand implements Callable<Integer> {
         about.put("auto", auto.description());
         about.put("slow_kernels", sweep.slowKernels());
         about.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
-        AtomicFile.write(out.resolve("bench.csv"), s -> s.write(BenchReport.csv(points).getBytes(StandardCharsets.UTF_8)));
-        AtomicFile.write(out.resolve("bench.json"),
-                s -> s.write(BenchReport.json(about, points).getBytes(StandardCharsets.UTF_8)));
+        // Everything in memory first, then one set of files: a failed write replaces none of them.
+        OutputSet files = new OutputSet(out).add("bench.csv", BenchReport.csv(points))
+                .add("bench.json", BenchReport.json(about, points));
         String chart;
         try {
-            AtomicFile.write(out.resolve("bench.png"), s -> BenchChart.png(points, s));
+            files.add("bench.png", BenchChart.png(points));
             chart = ", bench.png";
-        } catch (LinkageError | InternalError | RuntimeException e) {
+        } catch (LinkageError | InternalError | RuntimeException | IOException e) {
             // a runtime without java.desktop, or a headless machine without fonts: the numbers
-            // (already written) matter more than the picture
+            // matter more than the picture; a previous run's bench.png goes, so as not to mix runs
+            files.remove("bench.png");
             chart = " (no bench.png: " + e + ")";
         }
-        o.printf("%nwrote %s: bench.csv, bench.json%s%n", out, chart);
-
+        IOException failed = null;
+        try {
+            files.write();
+            o.printf("%nwrote %s: bench.csv, bench.json%s%n", out, chart);
+        } catch (IOException e) {
+            failed = e;
+        }
         if (calibrate) {
-            calibrate(o, all, gpu);
+            // its own file, elsewhere: the measurement is not lost because --out could not be written
+            try {
+                calibrate(o, all, gpu);
+            } catch (IOException | RuntimeException e) {
+                if (failed != null) {
+                    e.addSuppressed(failed);
+                }
+                throw e;
+            }
+        }
+        if (failed != null) {
+            throw failed;
         }
         o.flush();
-        return Main.OK;
+    }
+
+    /**
+     * Refuses sizes whose arrays cannot fit in the heap before anything runs (they would end in an
+     * OutOfMemoryError after minutes): the sweep holds x, dy and y of the largest size at once, and
+     * the cuda-tensor path one more copy while it uploads.
+     */
+    static void checkHeap(long largest, boolean tensorPath, long maxMemory) {
+        int arrays = tensorPath ? 4 : 3;
+        long bytes = arrays * Float.BYTES * largest;
+        if (bytes > maxMemory) {
+            throw new UserError(String.format(Locale.ROOT, "--sizes %s: the sweep holds %d float arrays of that size "
+                            + "(%d MiB), more than this JVM's heap (%d MiB): give fewer elements, or java -Xmx%dm",
+                    BenchReport.size(largest), arrays, bytes >> 20, maxMemory >> 20, (bytes >> 20) + 512));
+        }
     }
 
     // ------------------------------------------------------------------ summary and calibration
@@ -227,7 +278,6 @@ final class BenchCommand implements Callable<Integer> {
         String note = String.format(Locale.ROOT, "Sizes %s, cols %d, %s.",
                 sizes == null ? "default" : String.join(",", sizes), cols, machine());
         String text = Crossover.text(m, gpu.machineKey(), LocalDate.now().toString(), note);
-        Files.createDirectories(file.toAbsolutePath().getParent());
         AtomicFile.write(file, s -> s.write(text.getBytes(StandardCharsets.UTF_8)));
         o.printf("%ncalibrated for %s: %s%n", gpu.machineKey(),
                 m.entrySet().stream().map(e -> e.getKey().key() + "=" + Crossover.format(e.getValue()))

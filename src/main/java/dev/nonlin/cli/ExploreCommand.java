@@ -15,8 +15,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,7 +39,9 @@ import java.util.stream.Collectors;
                 + "layer goes with which loss, and the usual comparison table of activations measured against its "
                 + "claims.",
                 "Writes report.html (self-contained), boundaries.png, vanishing.png, dying.png, outputs.png and "
-                        + "explore.json to --out. Takes about 20 s on a 2-core CPU, about 10 s with --quick."})
+                        + "explore.json to --out, as one set: a run that cannot write one of them replaces none. Without "
+                        + "java.desktop it writes the report and explore.json, says why there are no pictures, and "
+                        + "removes a previous run's. Takes about 20 s on a 2-core CPU, about 10 s with --quick."})
 final class ExploreCommand implements Callable<Integer> {
 
     @Option(names = "--backend", paramLabel = BackendChoice.VALUES,
@@ -77,8 +77,18 @@ final class ExploreCommand implements Callable<Integer> {
             throw new UserError("--threads must be >= 1, got " + t);
         }
         BackendChoice choice = BackendChoice.resolve(backend);
-        // before the training: a path that cannot be a directory must not cost the run
-        OutputDirectory.create("--out", out);
+        // before the training: a path that cannot be a directory, or cannot be written, must not cost the run
+        OutputDirectory outDir = OutputDirectory.create("--out", out);
+        try {
+            run(t, choice);
+        } catch (Throwable e) {
+            outDir.removeIfUnused();        // a failed run leaves no empty directory of its own making
+            throw e;
+        }
+        return Main.OK;
+    }
+
+    private void run(int t, BackendChoice choice) throws IOException {
         PrintWriter o = spec.commandLine().getOut();
         Explore.Sizes sizes = Explore.Sizes.of(quick);
         o.printf("nonlin explore: %s (%s); seed %d%s%n", choice.backend().description(), choice.why(), seed,
@@ -122,23 +132,27 @@ final class ExploreCommand implements Callable<Integer> {
         Map<String, byte[]> pictures;
         String note = "";
         try {
-            pictures = ExploreReport.pictures(r);
-        } catch (LinkageError | InternalError | RuntimeException ex) {
+            // ExplorePictures is the only class here that touches AWT: loaded in this line, or never
+            pictures = ExplorePictures.of(r);
+        } catch (LinkageError | InternalError | RuntimeException | IOException ex) {
             // a runtime without java.desktop, or a headless machine without fonts: the numbers matter more
             pictures = Map.of();
             note = " (no pictures: " + ex + ")";
         }
-        for (Map.Entry<String, byte[]> p : pictures.entrySet()) {
-            AtomicFile.write(out.resolve(p.getKey()), s -> s.write(p.getValue()));
+        // Everything in memory first, then one set of files: a failed write replaces none of them,
+        // and a previous run's pictures go when this run has none, so the folder never mixes runs.
+        OutputSet files = new OutputSet(out);
+        for (String name : ExploreReport.PICTURES) {
+            if (pictures.containsKey(name)) {
+                files.add(name, pictures.get(name));
+            } else {
+                files.remove(name);
+            }
         }
-        String html = ExploreReport.html(r, pictures);
-        AtomicFile.write(out.resolve("report.html"), s -> s.write(html.getBytes(StandardCharsets.UTF_8)));
-        String json = json(r);
-        AtomicFile.write(out.resolve("explore.json"), s -> s.write(json.getBytes(StandardCharsets.UTF_8)));
-        o.printf(Locale.ROOT, "wrote %s: report.html, %sexplore.json%s in %.1f s%n", out,
-                pictures.keySet().stream().map(k -> k + ", ").collect(Collectors.joining()), note, seconds);
+        files.add("report.html", ExploreReport.html(r, pictures)).add("explore.json", json(r));
+        files.write();
+        o.printf(Locale.ROOT, "wrote %s: %s%s in %.1f s%n", out, String.join(", ", files.names()), note, seconds);
         o.flush();
-        return Main.OK;
     }
 
     private static double since(long t) {

@@ -73,6 +73,35 @@ class BenchCommandTest {
         }
     }
 
+    /** A directory where bench.json must go: the run fails naming it, and the previous run's files stay. */
+    @Test
+    void aFileThatCannotBeWrittenReplacesNoneOfThePreviousRunsFiles() throws IOException {
+        java.nio.file.Path out = Files.createDirectories(dir.resolve("previous"));
+        Files.writeString(out.resolve("bench.csv"), "previous run");
+        Files.writeString(out.resolve("bench.png"), "previous run");
+        Files.createDirectories(out.resolve("bench.json").resolve("x"));
+        Cli.Run r = Cli.run("bench", "relu", "--quick", "--sizes", "2^6", "--reps", "1", "--paths", "cpu",
+                "--no-progress", "--out", out.toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.toString());
+        assertEquals("nonlin bench: " + out.resolve("bench.json") + ": cannot write: is a directory; no file in " + out
+                + " was replaced", r.err().strip(), r.toString());
+        assertEquals("previous run", Files.readString(out.resolve("bench.csv")));
+        assertEquals("previous run", Files.readString(out.resolve("bench.png")));
+        assertEquals(List.of(), AtomicFileTest.temporaries(out));
+    }
+
+    @Test
+    void sizesWhoseArraysCannotFitInTheHeapAreRefused() {
+        UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class,
+                () -> BenchCommand.checkHeap(1L << 27, false, 512L << 20));
+        assertTrue(e.getMessage().startsWith("--sizes 2^27: the sweep holds 3 float arrays of that size (1536 MiB), "
+                + "more than this JVM's heap (512 MiB)"), e.getMessage());
+        BenchCommand.checkHeap(1L << 25, false, 512L << 20);      // 384 MiB: fits
+        // the cuda-tensor path holds one more copy while it uploads
+        org.junit.jupiter.api.Assertions.assertThrows(UserError.class,
+                () -> BenchCommand.checkHeap(1L << 25, true, 500L << 20));
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "--sizes|0|'0'",

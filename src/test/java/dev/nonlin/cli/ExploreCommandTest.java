@@ -11,10 +11,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -148,6 +151,64 @@ class ExploreCommandTest {
             disagreements += c.getAsJsonArray("disagreements").size();
         }
         assertTrue(run.out().contains("5 claims: " + disagreements + " disagreement(s)"), run.toString());
+    }
+
+    /**
+     * On a runtime without java.desktop only the pictures may fail: every class the command loads
+     * outside {@link ExplorePictures} must be free of AWT, ImageIO and XChart (which draws with AWT).
+     * A reference anywhere in a class file, even in a method never called, can make the class fail
+     * to load or verify, as ExploreReport did when the drawing lived in it.
+     */
+    @Test
+    void onlyExplorePicturesTouchesAwt() throws IOException {
+        List<Class<?>> classes = new ArrayList<>(List.of(ExploreCommand.class, ExploreReport.class,
+                ExploreReport.Results.class, Explore.class, OutputSet.class, AtomicFile.class, OutputDirectory.class));
+        classes.addAll(Arrays.asList(Explore.class.getDeclaredClasses()));
+        for (Class<?> c : classes) {
+            String name = c.getName().replace('.', '/') + ".class";
+            byte[] b;
+            try (var in = c.getClassLoader().getResourceAsStream(name)) {
+                b = in.readAllBytes();
+            }
+            String text = new String(b, StandardCharsets.ISO_8859_1);
+            for (String awt : List.of("java/awt/", "javax/imageio/", "org/knowm/")) {
+                assertFalse(text.contains(awt), name + " refers to " + awt);
+            }
+        }
+    }
+
+    /**
+     * The real thing: a JVM limited to the modules of a jlink'd runtime without java.desktop trains,
+     * writes the report and explore.json, says why there are no pictures, and removes a previous
+     * run's PNGs, which would contradict the new report (a second --quick run: about 10-15 s).
+     */
+    @Test
+    void withoutJavaDesktopTheReportIsWrittenWithoutPicturesAndOldOnesGo() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("no-desktop"));
+        for (String png : ExploreReport.PICTURES) {
+            Files.writeString(out.resolve(png), "a previous run's picture");
+        }
+        Path jvm = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(jvm.toString(),
+                "--limit-modules", "java.base,java.logging,java.management,jdk.management,jdk.incubator.vector,java.sql",
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "explore", "--quick", "--backend", "cpu", "--out", out.toString())
+                .redirectErrorStream(true).start();
+        String output;
+        try {
+            output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(Main.OK, p.exitValue(), output);
+        assertTrue(output.contains("wrote " + out + ": report.html, explore.json (no pictures: "), output);
+        try (var files = Files.list(out)) {
+            assertEquals(List.of("explore.json", "report.html"),
+                    files.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("boundaries.png could not be drawn on this machine"), "the report says so");
     }
 
     @ParameterizedTest
