@@ -372,11 +372,22 @@ public abstract class AbstractBackend implements Backend {
         if (data == null) {
             throw new IllegalArgumentException("data must not be null");
         }
-        AbstractIntTensor t = newIntTensor(data.length);
+        return filled(newIntTensor(data.length), t -> t.copyFrom(data, 0));
+    }
+
+    /**
+     * {@code t} after {@code fill} has written it; if the fill fails, t is closed (its memory
+     * freed) before the failure propagates, so that a failed {@code tensor(data)} leaks nothing.
+     */
+    protected static <T extends AutoCloseable> T filled(T t, java.util.function.Consumer<T> fill) {
         try {
-            t.copyFrom(data, 0);
-        } catch (RuntimeException e) {
-            t.close();
+            fill.accept(t);
+        } catch (RuntimeException | Error e) {
+            try {
+                t.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw e;
         }
         return t;

@@ -273,14 +273,7 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected Tensor tensorChecked(float[] data, long rows, long cols) {
-        CudaTensor t = alloc(rows, cols);
-        try {
-            t.copyFrom(data, 0);
-        } catch (RuntimeException e) {
-            t.close();
-            throw e;
-        }
-        return t;
+        return filled(alloc(rows, cols), t -> t.copyFrom(data, 0));
     }
 
     /**
