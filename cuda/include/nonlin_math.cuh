@@ -776,12 +776,15 @@ struct MseLoss {
 };
 
 // Binary cross-entropy on probabilities (PyTorch's clamps):
-//   ℓ = −(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100))
+//   ℓ = −(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100))   (log(1 − p) with 1 − p's rounding put back)
 //   ∂ℓ/∂p = (p − t) / max(p(1 − p), 1e-12)        NaN for p outside [0, 1] (PyTorch raises)
 struct BceLoss {
     NL_HD static double term(double z, double t, double) {
         double lp = jmax(log(z), BCE_LOG_MIN);
-        double lq = jmax(log(1.0 - z), BCE_LOG_MIN);
+        // log(1 − p) = log q + e/q, e = (1 − q) − p the rounding error of q = 1 − p (Fast2Sum):
+        // below p = 2^-53, log q alone is 0 (LossMath.log1mp)
+        double q = 1.0 - z;
+        double lq = jmax(log(q) + ((1.0 - q) - z) / jmax(q, 2.2250738585072014e-308), BCE_LOG_MIN);
         return -(t * lp + (1.0 - t) * lq);
     }
     NL_HD static double gradient(double z, double t, double) {

@@ -419,6 +419,16 @@ class LossTest {
         float[] dz = new float[4];
         b.lossBackward(sum, new float[] {0f, 1f, 0f, 1f}, new float[] {1f, 0f, 0f, 1f}, dz);
         assertArrayEquals(new float[] {-1e12f, 1e12f, 0f, 0f}, dz, "(p − t)/max(p(1 − p), 1e-12)");
+        // log(1 − p) keeps a p too small for 1 − p in double: ℓ(p, 0) = −log(1 − p) = p + p²/2 + …
+        for (Backend be : backends()) {
+            for (float p : new float[] {1e-20f, 1.3839828e-17f, 0x1p-40f, 3e-9f}) {
+                double want = -Math.log1p(-(double) p);
+                float[] many = new float[37];   // SIMD lanes and the scalar tail
+                java.util.Arrays.fill(many, p);
+                assertEquals(want, be.lossForward(sum, new float[] {p}, new float[] {0f}), 1e-15 * want, be + " p = " + p);
+                assertEquals(37 * want, be.lossForward(sum, many, new float[37]), 1e-14 * 37 * want, be + " 37 × p = " + p);
+            }
+        }
         assertTrue(Double.isNaN(b.lossForward(sum, new float[] {1.5f}, new float[] {0f})), "p > 1 is NaN");
         assertTrue(Double.isNaN(b.lossForward(sum, new float[] {-0.5f}, new float[] {0f})), "p < 0 is NaN");
         b.lossBackward(sum, new float[] {1.5f, Float.NaN}, new float[] {0f, 0f}, dz = new float[2]);

@@ -1613,15 +1613,18 @@ final class SimdKernels implements Kernels {
 
     /**
      * LossMath.term BCE, second pass: Σ −(t·lp + (1 − t)·max(log(1 − p), −100)). A p outside [0, 1]
-     * makes one of the logs NaN (MAX keeps NaN), so the term is NaN, as LossMath's.
+     * makes one of the logs NaN (MAX keeps NaN), so the term is NaN, as LossMath's. log(1 − p) is
+     * LossMath.log1mp: log q plus q's rounding error over q.
      */
     private static double bceSum(double[] lp, float[] z, int zo, float[] t, int to, int n) {
         DoubleVector one = DoubleVector.broadcast(D, 1.0);
         DoubleVector acc = DoubleVector.zero(D);
         for (int i = 0; i < n; i += FD.length()) {
             DoubleVector tv = loadD(t, to + i);
-            DoubleVector q = one.sub(loadD(z, zo + i));
-            DoubleVector lq = log(q).max(BCE_LOG_MIN);
+            DoubleVector p = loadD(z, zo + i);
+            DoubleVector q = one.sub(p);
+            DoubleVector e = one.sub(q).sub(p);
+            DoubleVector lq = log(q).add(e.div(q.max(Double.MIN_NORMAL))).max(BCE_LOG_MIN);
             acc = acc.add(tv.mul(DoubleVector.fromArray(D, lp, i)).add(one.sub(tv).mul(lq)).neg());
         }
         double s = acc.lane(0);
