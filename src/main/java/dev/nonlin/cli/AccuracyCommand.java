@@ -3,6 +3,8 @@ package dev.nonlin.cli;
 import dev.nonlin.Activation;
 import dev.nonlin.Activations;
 import dev.nonlin.Backend;
+import dev.nonlin.Loss;
+import dev.nonlin.Losses;
 import dev.nonlin.cli.Accuracy.Measures;
 import dev.nonlin.cli.Accuracy.Progress;
 import dev.nonlin.cli.Accuracy.Sampling;
@@ -40,14 +42,23 @@ import java.util.concurrent.Callable;
                         + "(softmax and log_softmax: 2^24 sampled elements in rows of 1 to 4097); on the CPU that "
                         + "takes minutes per function on every core, on CUDA seconds. prelu is checked elementwise "
                         + "with its record's α (init).",
-                "Exits 1 if a function breaks the contract (forward ≤ 4 ULP, backward ≤ 8 ULP + 2^-23·|dy|)."})
+                "--losses measures the losses instead (the arguments are then losses, default: the loss catalogue): "
+                        + "L of single rows and of small batches, and dz, through the tensor path, against a float64 "
+                        + "reference (see the README's \"Losses\").",
+                "Exits 1 if a function breaks the contract (forward ≤ 4 ULP, backward ≤ 8 ULP + 2^-23·|dy|; for a loss, "
+                        + "2^-23·|dL/n|·W)."})
 final class AccuracyCommand implements Callable<Integer> {
 
     // Strings, parsed in call(): picocli leaves a variable-arity positional that fails to convert
     // "unmatched" and drops the converter's message, which says what is wrong with the spec.
     @Parameters(paramLabel = "FUNCTION", arity = "0..*",
-            description = "Functions to measure, e.g. gelu 'gelu(approximate=tanh)' (default: the whole catalogue).")
+            description = "Functions to measure, e.g. gelu 'gelu(approximate=tanh)' (default: the whole catalogue); "
+                    + "with --losses, losses, e.g. bce 'cross_entropy(label_smoothing=0.1)'.")
     List<String> functions;
+
+    @Option(names = "--losses", description = "Measure the losses (default: every loss of the catalogue, "
+            + "with its non-default variants) rather than the activations.")
+    boolean losses;
 
     @Option(names = "--backend", paramLabel = BackendChoice.VALUES,
             description = "The backend to measure (default: auto, or NONLIN_BACKEND / -Dnonlin.backend).")
@@ -61,7 +72,9 @@ final class AccuracyCommand implements Callable<Integer> {
     String range;
 
     @Option(names = "--samples", paramLabel = "N",
-            description = "Sampled inputs per function, besides the special values (default: " + DEFAULT_SAMPLES + ").")
+            description = "Sampled inputs per function, besides the special values (default: " + DEFAULT_SAMPLES
+                    + "; with --losses, elements per loss, special values included, default: " + DEFAULT_LOSS_SAMPLES
+                    + ").")
     Long samples;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
@@ -96,10 +109,17 @@ final class AccuracyCommand implements Callable<Integer> {
     /** One table row: function, inputs, then (ULP, at x) for forward, backward dy = 1, backward random dy. */
     static final String ROW_FORMAT = "%-36s %11s  %8s %-15s  %8s %-15s  %8s %-15s %8s  %s";
     static final long DEFAULT_SAMPLES = 1_000_000;
+    /** Elements per loss by default: a second or two for the loss catalogue. */
+    static final long DEFAULT_LOSS_SAMPLES = 100_000;
+    /** One row of the loss table: loss, elements, then (ULP, at) for single rows, batches and dz, time, verdict. */
+    static final String LOSS_ROW_FORMAT = "%-76s %8s  %8s %-32s  %8s %-20s  %8s %-44s %7s  %s";
 
     @Override
     public Integer call() {
         common.apply();
+        if (losses) {
+            return callLosses();
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         // Every option is checked before anything runs: a bad value never costs a long run.
@@ -203,6 +223,118 @@ final class AccuracyCommand implements Callable<Integer> {
 
     /** One line of the table. */
     record Row(Activation f, long inputs, Measures m, double seconds) {
+    }
+
+    // ------------------------------------------------------------------ --losses
+
+    /** {@code --losses}: the loss table ({@link LossAccuracy}). */
+    private Integer callLosses() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        for (String[] o : new String[][] {{"--exhaustive", exhaustive ? "" : null}, {"--range", range},
+                {"--bit-range", bitRange}}) {
+            if (o[1] != null) {
+                throw bad("--losses takes no " + o[0] + " (a loss has two inputs, or a row of them): "
+                        + "use --samples and --seed");
+            }
+        }
+        long n = samples == null ? DEFAULT_LOSS_SAMPLES : samples;
+        if (n < 0) {
+            throw bad("--samples must be >= 0, got " + n);
+        }
+        if (csv != null) {
+            checkWritable(csv);
+        }
+        List<Loss> ls = new ArrayList<>();
+        if (functions == null || functions.isEmpty()) {
+            ls.addAll(Losses.all());
+        } else {
+            for (String s : functions) {
+                try {
+                    ls.add(Loss.parse(s));
+                } catch (IllegalArgumentException e) {
+                    throw bad("LOSS '" + s + "': " + e.getMessage());
+                }
+            }
+        }
+        BackendChoice choice = backends.apply(backend);
+        Backend b = choice.backend();
+        out.printf("nonlin accuracy --losses: %s — %s%n", b.description(), choice.why());
+        out.printf(Locale.ROOT, "inputs: at least %d elements per loss (special values first, then seeded draws), "
+                + "in calls of 1, 1, 1, 2, 5 and 17 rows; cross-entropy rows of 1 to 1000 logits%n", n);
+        out.println("reference: float64 in non-cancelling forms (dev.nonlin.cli.LossReference); L and dz through the "
+                + "tensor path; dL random in ±[2^-8, 2^8) per call (seed " + seed + ")");
+        out.println();
+        String head = String.format(Locale.ROOT, LOSS_ROW_FORMAT, "loss", "elements", "L 1 row", "at",
+                "L batch", "at", "dz", "at", "time", "contract");
+        out.println(head);
+        out.println("-".repeat(head.length()));
+        out.flush();
+        List<LossRow> rows = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (Loss l : ls) {
+            long t = System.nanoTime();
+            ProgressLine line = new ProgressLine(err, l.toString(), showProgress());
+            LossAccuracy.Measures m = LossAccuracy.measure(b, l, n, seed, line);
+            line.clear();
+            LossRow r = new LossRow(l, m, (System.nanoTime() - t) / 1e9);
+            rows.add(r);
+            out.printf(Locale.ROOT, LOSS_ROW_FORMAT + "%n", l, m.elements()[0], ulps(m.single()),
+                    where(m.single()), ulps(m.batch()), where(m.batch()), ulps(m.backward()), where(m.backward()),
+                    String.format(Locale.ROOT, "%.1f s", r.seconds()), m.ok() ? "pass" : "FAIL");
+            out.flush();
+        }
+        long failed = rows.stream().filter(r -> !r.m().ok()).count();
+        out.println();
+        out.println("ULP: worst |got − exact| in units of the float ULP at the exact value (0.50: correctly rounded), "
+                + "with the inputs where it occurs (the first such call). L: the float the tensor path returns; its "
+                + "exact value is a sum of non-negative terms. dz: beyond the slack 2^-23·|s|·W, s = dL/n (mean) or dL "
+                + "(sum), W = max(1, pos_weight) for bce_with_logits, else 1.");
+        out.printf(Locale.ROOT, "contract: L ≤ %s ULP, dz ≤ %s ULP + 2^-23·|s|·W: %s (%.1f s)%n",
+                Catalogue.number(Ulp.FORWARD_ULPS), Catalogue.number(Ulp.BACKWARD_ULPS),
+                failed == 0 ? "all " + rows.size() + " losses pass" : failed + " of " + rows.size() + " losses FAIL",
+                (System.nanoTime() - t0) / 1e9);
+        if (csv != null) {
+            writeLossCsv(csv, rows, b.name());
+            out.println("wrote " + csv);
+        }
+        out.flush();
+        return failed == 0 ? Main.OK : Main.FAILED;
+    }
+
+    /** One line of the loss table. */
+    record LossRow(Loss loss, LossAccuracy.Measures m, double seconds) {
+    }
+
+    private static String ulps(LossAccuracy.Worst w) {
+        if (!w.any()) {
+            return "-";
+        }
+        return Double.isInfinite(w.err) ? "inf" : String.format(Locale.ROOT, "%.2f", w.err);
+    }
+
+    private static String where(LossAccuracy.Worst w) {
+        return w.err > 0 ? w.where : "-";
+    }
+
+    private static void writeLossCsv(Path file, List<LossRow> rows, String backend) {
+        StringBuilder s = new StringBuilder("loss,backend,elements,single_ulp,single_at,batch_ulp,batch_at,dz_ulp,dz_at,"
+                + "seconds,contract\n");
+        for (LossRow r : rows) {
+            LossAccuracy.Measures m = r.m();
+            s.append(csvField(r.loss().toString())).append(',').append(backend).append(',').append(m.elements()[0]);
+            for (LossAccuracy.Worst w : List.of(m.single(), m.batch(), m.backward())) {
+                s.append(',').append(!w.any() ? "" : Double.isInfinite(w.err) ? "inf" : Double.toString(w.err))
+                        .append(',').append(csvField(where(w).equals("-") ? "" : where(w)));
+            }
+            s.append(',').append(String.format(Locale.ROOT, "%.3f", r.seconds())).append(',')
+                    .append(r.m().ok() ? "pass" : "fail").append('\n');
+        }
+        try {
+            AtomicFile.write(file, o -> o.write(s.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            throw new UserError(e.getMessage() + " (--csv)");
+        }
     }
 
     /**

@@ -106,6 +106,67 @@ class AccuracyCommandTest {
         }
     }
 
+    // ------------------------------------------------------------------ --losses
+
+    private static String lossRow(Cli.Run r, String loss) {
+        for (String line : r.out().split("\n")) {
+            if (line.startsWith(loss + " ")) {
+                return line;
+            }
+        }
+        throw new AssertionError("no row for " + loss + "\n" + r);
+    }
+
+    @Test
+    void lossesDefaultToTheCatalogueAndPass() {
+        Cli.Run r = Cli.run("accuracy", "--losses", "--backend", "cpu", "--samples", "2000");
+        assertEquals(Main.OK, r.code(), r.toString());
+        assertTrue(r.out().startsWith("nonlin accuracy --losses: cpu"), r.toString());
+        for (dev.nonlin.Loss l : dev.nonlin.Losses.all()) {
+            assertTrue(lossRow(r, l.toString()).endsWith("pass"), lossRow(r, l.toString()));
+        }
+        assertTrue(r.out().contains("all " + dev.nonlin.Losses.all().size() + " losses pass"), r.toString());
+    }
+
+    @Test
+    void aBrokenLossExitsOneAndNamesTheInput() {
+        AccuracyCommand.backends = name -> new BackendChoice(CorruptingBackend.losses(0.5f, 9, 0), "test");
+        try {
+            Cli.Run r = Cli.run("accuracy", "--losses", "--samples", "300", "mse", "binary_cross_entropy");
+            assertEquals(Main.FAILED, r.code(), r.toString());
+            assertTrue(lossRow(r, "mse(reduction=mean)").endsWith("FAIL"), r.toString());
+            assertTrue(lossRow(r, "mse(reduction=mean)").contains("9.20 call #10, 5x1"), "names the batch that holds 0.5\n" + r);
+            assertTrue(r.out().contains("2 of 2 losses FAIL"), r.toString());
+        } finally {
+            AccuracyCommand.backends = BackendChoice::resolve;
+        }
+    }
+
+    @Test
+    void lossCsv() throws IOException {
+        Path csv = dir.resolve("losses.csv");
+        Cli.Run r = Cli.run("accuracy", "--losses", "--backend", "cpu", "--samples", "500", "--csv", csv.toString(),
+                "bce_with_logits(pos_weight=[1,2])", "cross_entropy(label_smoothing=0.1)");
+        assertEquals(Main.OK, r.code(), r.toString());
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(3, lines.size(), lines.toString());
+        assertEquals("loss,backend,elements,single_ulp,single_at,batch_ulp,batch_at,dz_ulp,dz_at,seconds,contract",
+                lines.get(0));
+        assertTrue(lines.get(1).startsWith("\"bce_with_logits(pos_weight=[1.0,2.0],reduction=mean)\",cpu,"), lines.get(1));
+        assertTrue(lines.get(2).endsWith(",pass"), lines.get(2));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "--losses nope                 | LOSS 'nope';unknown loss",
+            "--losses --exhaustive         | --losses takes no --exhaustive",
+            "--losses --range=-1:1         | --losses takes no --range",
+            "--losses --samples=-1         | --samples must be >= 0",
+    })
+    void badLossInputIsExitTwo(String args, String expected) {
+        badInputIsExitTwoAndNamesTheArgument(args, expected);
+    }
+
     @Test
     void csvHoldsTheTable() throws IOException {
         Path csv = dir.resolve("acc.csv");

@@ -66,6 +66,66 @@ final class CorruptingBackend {
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
     }
 
+    /**
+     * The CPU, except that its tensor-path losses move L by {@code lossUlps} when z holds
+     * {@code badZ} (by bits), and dz by {@code dzUlps} at each element (or, for class targets,
+     * each row) where z is {@code badZ}: what {@code nonlin accuracy --losses} measures.
+     */
+    static Backend losses(float badZ, int lossUlps, int dzUlps) {
+        Backend cpu = Backends.cpu();
+        int bad = Float.floatToRawIntBits(badZ);
+        InvocationHandler h = (proxy, m, args) -> {
+            switch (m.getName()) {
+                case "name":
+                    return "corrupting-cpu";
+                case "description":
+                    return "the CPU, moving a loss whose z holds " + badZ + " by " + lossUlps + " ULP and its dz by "
+                            + dzUlps;
+                default:
+                    break;
+            }
+            if (m.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, m, args);
+            }
+            Object r;
+            try {
+                r = m.invoke(cpu, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            Class<?>[] p = m.getParameterTypes();
+            boolean tensors = p.length >= 4 && p[1] == dev.nonlin.Tensor.class;
+            if (tensors && (m.getName().equals("lossForward") || m.getName().equals("lossBackward"))) {
+                float[] z = ((dev.nonlin.Tensor) args[1]).toArray();
+                dev.nonlin.Tensor out = (dev.nonlin.Tensor) args[p.length - 1];
+                float[] o = out.toArray();
+                int cols = (int) ((dev.nonlin.Tensor) args[1]).cols();
+                boolean changed = false;
+                for (int i = 0; i < z.length; i++) {
+                    if (Float.floatToRawIntBits(z[i]) != bad) {
+                        continue;
+                    }
+                    if (m.getName().equals("lossForward")) {
+                        o[0] = move(o[0], lossUlps);
+                        changed = true;
+                        break;
+                    }
+                    int from = p[2] == dev.nonlin.IntTensor.class ? i / cols * cols : i;
+                    int to = p[2] == dev.nonlin.IntTensor.class ? from + cols : i + 1;
+                    for (int j = from; j < to; j++) {
+                        o[j] = move(o[j], dzUlps);
+                    }
+                    changed = true;
+                }
+                if (changed) {
+                    out.copyFrom(o, 0);
+                }
+            }
+            return r;
+        };
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+    }
+
     /** v moved by ulps floats; a NaN becomes 0 (a backend that loses NaN). */
     private static float move(float v, int ulps) {
         return Float.isNaN(v) ? 0f : Float.intBitsToFloat(Float.floatToRawIntBits(v) + ulps);
