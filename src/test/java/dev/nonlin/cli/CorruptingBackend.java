@@ -24,27 +24,9 @@ final class CorruptingBackend {
      * @param backwardUlps how far dx moves there (at every dy)
      */
     static Backend of(float badX, int forwardUlps, int backwardUlps) {
-        Backend cpu = Backends.cpu();
         int bad = Float.floatToRawIntBits(badX);
-        InvocationHandler h = (proxy, m, args) -> {
-            switch (m.getName()) {
-                case "name":
-                    return "corrupting-cpu";
-                case "description":
-                    return "the CPU, moving f(" + badX + ") by " + forwardUlps + " ULP and f'(" + badX + ")·dy by "
-                            + backwardUlps;
-                default:
-                    break;
-            }
-            if (m.isDefault()) {
-                return InvocationHandler.invokeDefault(proxy, m, args);
-            }
-            Object r;
-            try {
-                r = m.invoke(cpu, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
+        return cpu("the CPU, moving f(" + badX + ") by " + forwardUlps + " ULP and f'(" + badX + ")·dy by "
+                + backwardUlps, (m, args) -> {
             Class<?>[] p = m.getParameterTypes();
             // forward(f, x, xo, y, yo, rows, cols) and backward(f, x, xo, dy, dyo, dx, dxo, rows, cols)
             boolean forward = m.getName().equals("forward") && p.length == 7 && p[1] == float[].class;
@@ -61,9 +43,7 @@ final class CorruptingBackend {
                     }
                 }
             }
-            return r;
-        };
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+        });
     }
 
     /**
@@ -72,27 +52,9 @@ final class CorruptingBackend {
      * each row) where z is {@code badZ}: what {@code nonlin accuracy --losses} measures.
      */
     static Backend losses(float badZ, int lossUlps, int dzUlps) {
-        Backend cpu = Backends.cpu();
         int bad = Float.floatToRawIntBits(badZ);
-        InvocationHandler h = (proxy, m, args) -> {
-            switch (m.getName()) {
-                case "name":
-                    return "corrupting-cpu";
-                case "description":
-                    return "the CPU, moving a loss whose z holds " + badZ + " by " + lossUlps + " ULP and its dz by "
-                            + dzUlps;
-                default:
-                    break;
-            }
-            if (m.isDefault()) {
-                return InvocationHandler.invokeDefault(proxy, m, args);
-            }
-            Object r;
-            try {
-                r = m.invoke(cpu, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
+        return cpu("the CPU, moving a loss whose z holds " + badZ + " by " + lossUlps + " ULP and its dz by " + dzUlps,
+                (m, args) -> {
             Class<?>[] p = m.getParameterTypes();
             boolean tensors = p.length >= 4 && p[1] == dev.nonlin.Tensor.class;
             if (tensors && (m.getName().equals("lossForward") || m.getName().equals("lossBackward"))) {
@@ -121,6 +83,37 @@ final class CorruptingBackend {
                     out.copyFrom(o, 0);
                 }
             }
+        });
+    }
+
+    /** What a corrupting backend does to a call's results, after the CPU has made them. */
+    @FunctionalInterface
+    private interface After {
+        void corrupt(java.lang.reflect.Method m, Object[] args) throws Throwable;
+    }
+
+    /** A proxy over the CPU backend, named corrupting-cpu, that runs {@code after} on every call's results. */
+    private static Backend cpu(String description, After after) {
+        Backend cpu = Backends.cpu();
+        InvocationHandler h = (proxy, m, args) -> {
+            switch (m.getName()) {
+                case "name":
+                    return "corrupting-cpu";
+                case "description":
+                    return description;
+                default:
+                    break;
+            }
+            if (m.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, m, args);
+            }
+            Object r;
+            try {
+                r = m.invoke(cpu, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            after.corrupt(m, args);
             return r;
         };
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
