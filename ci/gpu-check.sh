@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (no Maven, no network): the GPU test suite (activations, losses and the
 # dense layer: CudaDifferentialTest, CudaDenseDifferentialTest, ...: every class tagged gpu),
-# `nonlin check`, `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table), the
+# `nonlin check`, `nonlin accuracy --exhaustive` on CUDA (the README's CUDA accuracy table) and
+# `nonlin accuracy --losses` on CUDA, the
 # device bandwidth and the host-array path (with the backend's copy threads, then with one), the
 # SGEMM throughput of each matmul path, a short GPU-vs-CPU benchmark, and `nonlin explore --quick`
 # on auto (when time is left), from the folder that
@@ -66,6 +67,11 @@ step "${T_ACCURACY:-90}" $JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --backend 
     --csv "$RESULTS/accuracy-cuda.csv" 2>&1 | tee "$RESULTS/accuracy-cuda.txt"
 accuracy_rc=${PIPESTATUS[0]}
 
+echo "== nonlin accuracy --losses --backend cuda (the losses' L and dz through device tensors, against float64)"
+step "${T_LOSSES:-30}" $JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --losses --backend cuda --samples 1000000 --no-progress \
+    --csv "$RESULTS/loss-accuracy-cuda.csv" 2>&1 | tee "$RESULTS/loss-accuracy-cuda.txt"
+losses_rc=${PIPESTATUS[0]}
+
 echo "== bandwidth on the device (2^${NONLIN_LOG2N:-28} elements) and the host-array path against the CPU"
 step "${T_BANDWIDTH:-40}" $JAVA -Xmx8g -cp "$CP" dev.nonlin.cuda.DeviceBandwidth "${NONLIN_LOG2N:-28}" "$RESULTS/bandwidth.csv" 2>&1 | tee "$RESULTS/bandwidth.txt"
 echo "== the host-array path again with one copying thread (what HostCopy's threads buy)"
@@ -94,9 +100,9 @@ if [ -n "${T_REST:-}" ]; then
 fi
 
 {
-  echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc; $((SECONDS)) s"
+  echo "gpu suite rc=$gpu_rc, check rc=$check_rc, accuracy rc=$accuracy_rc, losses rc=$losses_rc; $((SECONDS)) s"
   # a suite whose tests all skipped (no usable GPU) also exits 0: the counts tell
   grep -E "tests (successful|skipped|failed|aborted)" "$RESULTS/junit-gpu.txt" | tr -s ' ' | tr '\n' ';'; echo
   grep -hE "pinned copies|host copies|float\[\] 2\^26" "$RESULTS"/bandwidth*.txt 2>/dev/null
 } | tee "$RESULTS/summary.txt"
-[ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ] && [ "$accuracy_rc" = 0 ]
+[ "$gpu_rc" = 0 ] && [ "$check_rc" = 0 ] && [ "$accuracy_rc" = 0 ] && [ "$losses_rc" = 0 ]
