@@ -67,8 +67,8 @@ step "${T_ACCURACY:-90}" $JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --backend 
     --csv "$RESULTS/accuracy-cuda.csv" 2>&1 | tee "$RESULTS/accuracy-cuda.txt"
 accuracy_rc=${PIPESTATUS[0]}
 
-echo "== nonlin accuracy --losses --backend cuda (the losses' L and dz through device tensors, against float64)"
-step "${T_LOSSES:-30}" $JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --losses --backend cuda --samples 1000000 --no-progress \
+echo "== nonlin accuracy --losses --backend cuda (L and dz through device tensors, against float64; 2e4 elements per loss: every call allocates its tensors)"
+step "${T_LOSSES:-40}" $JAVA -cp "$CP" dev.nonlin.cli.Main accuracy --losses --backend cuda --samples 20000 --no-progress \
     --csv "$RESULTS/loss-accuracy-cuda.csv" 2>&1 | tee "$RESULTS/loss-accuracy-cuda.txt"
 losses_rc=${PIPESTATUS[0]}
 
