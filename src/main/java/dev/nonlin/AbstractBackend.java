@@ -419,7 +419,7 @@ public abstract class AbstractBackend implements Backend {
         try {
             classTargets(loss);
             own("z", z);
-            requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
+            requireClassTargets("target", target, this, "this one", loss, "z.rows()", z.rows(), z.cols());
             lossOut(lossOut, z, null);
             if (z.size() == 0) {
                 lossOut.copyFrom(new float[] {(float) emptyLoss(loss)}, 0);
@@ -458,7 +458,7 @@ public abstract class AbstractBackend implements Backend {
         try {
             classTargets(loss);
             own("z", z);
-            requireClassTargets("target", target, this, "this one", loss, z.rows(), z.cols());
+            requireClassTargets("target", target, this, "this one", loss, "z.rows()", z.rows(), z.cols());
             own("dz", dz);
             sameShape("z", z, "dz", dz);
             if (z.size() > 0) {
@@ -760,13 +760,14 @@ public abstract class AbstractBackend implements Backend {
      * targets read back, to name the first bad one as the host-array calls do. Public so that
      * {@code dev.nonlin.nn} checks before its forward pass.
      *
-     * @param loss a loss with class targets (softmax_cross_entropy)
+     * @param loss     a loss with class targets (softmax_cross_entropy)
+     * @param rowsName how the message names the row count, e.g. "z.rows()", "x.rows()"
      */
     public static void requireClassTargets(String name, IntTensor target, Backend owner, String whose, Loss loss,
-                                           long rows, long cols) {
+                                           String rowsName, long rows, long cols) {
         requireOwned(name, target, owner, whose);
         if (target.size() != rows) {
-            throw new IllegalArgumentException(name + ".size() (" + target.size() + ") must equal z.rows() ("
+            throw new IllegalArgumentException(name + ".size() (" + target.size() + ") must equal " + rowsName + " ("
                     + rows + "): one class index per row");
         }
         if (!(loss instanceof Loss.SoftmaxCrossEntropy ce)) {

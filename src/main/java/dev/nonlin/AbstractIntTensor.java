@@ -7,8 +7,8 @@ import java.lang.ref.Reference;
  * a summary of the contents that lets the loss calls check every class target without reading it.
  *
  * <p>An int tensor's contents change only through {@link #copyFrom} (no kernel writes one), so the
- * summary is taken there, from the host array, in the pass that copies it: the smallest two and the
- * largest two distinct values. That decides "every value is in [0, cols) or equals ignore" for any
+ * summary is taken there, from the source array right after the copy (which the caller must not
+ * change during the call, as with any copy): the smallest two and the largest two distinct values. That decides "every value is in [0, cols) or equals ignore" for any
  * cols and ignore, since at most one distinct value (ignore) may lie outside the range.
  */
 public abstract class AbstractIntTensor implements IntTensor {

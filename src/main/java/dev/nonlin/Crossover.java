@@ -120,12 +120,13 @@ public final class Crossover {
 
     /** {@link #load(String)}, with each skipped layer's problem handed to {@code skipped}. */
     static Crossover load(String device, java.util.function.Consumer<String> skipped) {
-        Crossover base = defaults();
-        EnumMap<Family, Long> e = new EnumMap<>(base.elements);
-        EnumMap<Family, String> s = new EnumMap<>(base.sources);
-        Path file = userFile();
-        if (Files.exists(file)) {
-            try {
+        Crossover c = defaults();
+        try {
+            c = c.with((e, s) -> {
+                Path file = userFile();   // an InvalidPathException is an IllegalArgumentException too
+                if (!Files.exists(file)) {
+                    return;
+                }
                 Properties p = readCalibration(file);
                 String measuredOn = p.getProperty("device");
                 if (device != null && device.equals(measuredOn)) {
@@ -134,22 +135,29 @@ public final class Crossover {
                     System.getLogger("dev.nonlin").log(System.Logger.Level.INFO,
                             "nonlin: ignoring {0}: calibrated on {1}, this GPU is {2}", file, measuredOn, device);
                 }
-            } catch (IllegalArgumentException ex) {
-                skipped.accept(ex.getMessage() + "; ignoring the file (run `nonlin bench --calibrate` to rewrite it)");
-            }
+            });
+        } catch (IllegalArgumentException ex) {
+            skipped.accept(ex.getMessage() + "; ignoring the calibration file (run `nonlin bench --calibrate` to rewrite it)");
         }
         String prop = System.getProperty(PROPERTY);
         if (prop != null && !prop.isBlank()) {
-            EnumMap<Family, Long> pe = new EnumMap<>(e);
-            EnumMap<Family, String> ps = new EnumMap<>(s);
             try {
-                parseInto(prop, "-D" + PROPERTY, pe, ps);
-                e = pe;
-                s = ps;
+                c = c.with((e, s) -> parseInto(prop, "-D" + PROPERTY, e, s));
             } catch (IllegalArgumentException ex) {
                 skipped.accept(ex.getMessage() + "; ignoring -D" + PROPERTY);
             }
         }
+        return c;
+    }
+
+    /**
+     * This crossover with one layer applied: {@code layer} writes into copies of the values and
+     * their sources, so a layer that throws partway leaves nothing of itself behind.
+     */
+    private Crossover with(java.util.function.BiConsumer<Map<Family, Long>, Map<Family, String>> layer) {
+        EnumMap<Family, Long> e = new EnumMap<>(elements);
+        EnumMap<Family, String> s = new EnumMap<>(sources);
+        layer.accept(e, s);
         return new Crossover(e, s);
     }
 
@@ -176,10 +184,7 @@ public final class Crossover {
         if (base == null) {
             throw new IllegalArgumentException("base must not be null (Crossover.defaults(), say)");
         }
-        EnumMap<Family, Long> e = new EnumMap<>(base.elements);
-        EnumMap<Family, String> s = new EnumMap<>(base.sources);
-        parseInto(spec, "spec", e, s);
-        return new Crossover(e, s);
+        return base.with((e, s) -> parseInto(spec, "spec", e, s));
     }
 
     /** The same value for every family (tests, and a GPU-only or CPU-only choice). */

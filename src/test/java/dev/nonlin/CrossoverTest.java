@@ -161,7 +161,8 @@ class CrossoverTest {
             "a misspelt key          | piecewise=never                | piecewize=never       | unknown key 'piecewize'",
             "a key twice             | piecewise=never                | piecewise=never\\npiecewise=2^20 | gives piecewise twice",
             "a bad unicode escape    | piecewise=never                | piecewise=\\u12     | is malformed",
-            "a truncated value       | transcendental=2^17            | transcendental=2^     | transcendental"})
+            "a truncated value       | transcendental=2^17            | transcendental=2^     | transcendental",
+            "a bad last value        | row_wise=3000                  | row_wise=soon         | row_wise"})
     void aDamagedCalibrationFileIsSkippedWithItsReason(String what, String replace, String with, String reason)
             throws IOException {
         Path file = goodFile();
@@ -172,6 +173,31 @@ class CrossoverTest {
         assertEquals(1, skipped.size(), what + ": " + skipped + "\n" + text);
         assertTrue(skipped.get(0).contains(file.toString()) && skipped.get(0).contains(reason), skipped.get(0));
         assertEquals(Crossover.defaults().toString(), c.toString(), "the jar's defaults");
+    }
+
+    /** A file skipped for a bad value leaves none of its other values behind (they are read first). */
+    @Test
+    void aSkippedFileLeavesNoneOfItsValues() throws IOException {
+        Path file = goodFile();
+        Files.writeString(file, Files.readString(file).replace("row_wise=3000", "row_wise=soon"));
+        List<String> skipped = new ArrayList<>();
+        Crossover c = Crossover.load("G", skipped::add);
+        assertEquals(1, skipped.size(), skipped.toString());
+        assertEquals(Crossover.defaults().elements(Family.TRANSCENDENTAL), c.elements(Family.TRANSCENDENTAL),
+                "transcendental=2^17 came before the bad row_wise");
+        for (Family f : Family.values()) {
+            assertEquals(Crossover.defaults().source(f), c.source(f), f.key());
+        }
+    }
+
+    /** A calibration-file path that is not a path at all is skipped like a damaged file, not thrown. */
+    @Test
+    void anInvalidFilePathIsSkippedNotThrown() {
+        System.setProperty(Crossover.FILE_PROPERTY, "bad\0path");
+        List<String> skipped = new ArrayList<>();
+        Crossover c = Crossover.load("G", skipped::add);
+        assertEquals(1, skipped.size(), skipped.toString());
+        assertEquals(Crossover.defaults().toString(), c.toString());
     }
 
     @Test

@@ -307,10 +307,7 @@ final class AccuracyCommand implements Callable<Integer> {
     }
 
     private static String ulps(LossAccuracy.Worst w) {
-        if (!w.any()) {
-            return "-";
-        }
-        return Double.isInfinite(w.err) ? "inf" : String.format(Locale.ROOT, "%.2f", w.err);
+        return ulps(w.any(), w.err);
     }
 
     private static String where(LossAccuracy.Worst w) {
@@ -459,10 +456,15 @@ final class AccuracyCommand implements Callable<Integer> {
     }
 
     private static String ulps(Worst w) {
-        if (!w.any()) {
+        return ulps(w.any(), w.err);
+    }
+
+    /** A worst error for the table: "-" when nothing was measured. */
+    private static String ulps(boolean any, double err) {
+        if (!any) {
             return "-";
         }
-        return Double.isInfinite(w.err) ? "inf" : String.format(Locale.ROOT, "%.2f", w.err);
+        return Double.isInfinite(err) ? "inf" : String.format(Locale.ROOT, "%.2f", err);
     }
 
     private static String where(Worst w) {

@@ -89,6 +89,8 @@ final class AtomicFile {
                 }
                 target = abs.toRealPath();          // through symbolic links: the link stays a link
                 like = attributes(target);
+            } else if (Files.isSymbolicLink(abs)) {
+                target = danglingTarget(abs);       // a link to a file not made yet: make that file
             }
         } catch (WriteFailed e) {
             throw e;
@@ -181,6 +183,21 @@ final class AtomicFile {
     }
 
     // ------------------------------------------------------------------ pieces
+
+    /**
+     * Where a dangling symbolic link points (following a chain of links, as the OS would), so
+     * that writing "to the link" creates its target and the link stays a link.
+     */
+    private static Path danglingTarget(Path link) throws IOException {
+        Path p = link;
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+            if (hops == 40) {
+                throw new java.nio.file.FileSystemException(link.toString(), null, "too many levels of symbolic links");
+            }
+            p = p.toAbsolutePath().getParent().resolve(Files.readSymbolicLink(p));
+        }
+        return p.toAbsolutePath().normalize();
+    }
 
     /** Temporary files not yet moved or deleted: what the shutdown hook deletes. */
     private static final class InFlight {

@@ -296,7 +296,7 @@ final class LossAccuracy {
                 case 2:
                     return (float) (1 - (double) bitUniform(h, 0f, 0.5f)); // p near 1
                 default:
-                    return (float) sigmoid(uniform(h, -40f, 40f));
+                    return (float) LossReference.sigmoid(uniform(h, -40f, 40f));
             }
         }
         switch ((int) (h & 3)) {
@@ -333,7 +333,7 @@ final class LossAccuracy {
             case 2:
                 return uniform(h, 0f, 1f);
             default:   // at the gradient's root
-                return k == Loss.Kind.BCE ? (z >= 0 && z <= 1 ? z : 0.5f) : (float) sigmoid(z);
+                return k == Loss.Kind.BCE ? (z >= 0 && z <= 1 ? z : 0.5f) : (float) LossReference.sigmoid(z);
         }
     }
 
@@ -373,7 +373,4 @@ final class LossAccuracy {
         return (int) Long.remainderUnsigned(th >>> 8, cols);
     }
 
-    private static double sigmoid(double u) {
-        return u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
-    }
 }

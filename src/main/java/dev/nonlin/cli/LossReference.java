@@ -139,7 +139,8 @@ final class LossReference {
         return Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
     }
 
-    private static double sigmoid(double u) {
+    /** σ(u) in double, branched on sign so that neither side overflows; NaN stays NaN. */
+    static double sigmoid(double u) {
         if (u != u) {
             return u;
         }

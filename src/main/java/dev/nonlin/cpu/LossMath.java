@@ -130,7 +130,7 @@ public final class LossMath {
             return 0.0;
         }
         if (target < 0 || target >= cols) {
-            // unreachable from host arrays (checked up front); tensors get a NaN row
+            // unreachable through the API (host arrays and int tensors are checked up front): a guard
             if (dz != null) {
                 java.util.Arrays.fill(dz, dzo, dzo + cols, Float.NaN);
             }

@@ -617,23 +617,24 @@ public final class CudaBackend extends AbstractBackend {
         long n = (long) rows * cols;
         boolean rowWise = f.rowWise();
         if (rowWise && cols > CHUNK) {
-            // A row longer than a chunk cannot be pipelined (a chunk holds whole rows): through
-            // device tensors with chunked copies, as PReLU does. Each row comes back through a
-            // buffer of its own and lands in out whole, so that w stays on a row boundary and a CPU
-            // fallback after a failure never reads a row that is half overwritten (out may be a).
-            try (Tensor t0 = allocate(rows, cols); Tensor t1 = b == null ? null : allocate(rows, cols);
-                 Tensor to = allocate(rows, cols)) {
-                upload(a, ao, ptr(t0), n);
-                if (b != null) {
-                    upload(b, bo, ptr(t1), n);
-                }
-                run(op.launch(ptr(t0), t1 == null ? null : ptr(t1), ptr(to), rows, cols), null);
+            // A row longer than a chunk cannot be pipelined (a chunk holds whole rows): one row at
+            // a time through device tensors of one row, with chunked copies, so that device memory
+            // follows the row, not the array. Each row lands in out whole, through a buffer of its
+            // own, so w stays on a row boundary and a CPU fallback never reads a half-overwritten
+            // row (out may be a); row r of a is read before row r of out is written.
+            try (Tensor t0 = allocate(1, cols); Tensor t1 = b == null ? null : allocate(1, cols);
+                 Tensor to = allocate(1, cols)) {
                 float[] row = new float[cols];
                 for (int r = 0; r < rows; r++) {
-                    long at = (long) r * cols;
-                    download(ptr(to).withByteOffset(at * Float.BYTES), row, 0, cols);
-                    System.arraycopy(row, 0, out, oo + (int) at, cols);
-                    w.upTo = at + cols;
+                    int at = (int) ((long) r * cols);
+                    upload(a, ao + at, ptr(t0), cols);
+                    if (b != null) {
+                        upload(b, bo + at, ptr(t1), cols);
+                    }
+                    run(op.launch(ptr(t0), t1 == null ? null : ptr(t1), ptr(to), 1, cols), null);
+                    download(ptr(to), row, 0, cols);
+                    System.arraycopy(row, 0, out, oo + at, cols);
+                    w.upTo = (long) at + cols;
                 }
             }
             return;

@@ -56,8 +56,8 @@ final class HostCalls {
      * Runs a host-array call (see the class comment).
      *
      * @param broken   why the backend is out of service, or null
-     * @param fallBack told what failed and why before the CPU takes over (the backend logs it, and
-     *                 marks itself out of service for a sticky error)
+     * @param fallBack told what failed and why before the CPU takes over (the backend logs it; a
+     *                 sticky error has already taken it out of service, in the gpu part's wrapper)
      */
     static <T> T run(String what, String broken, boolean resumable, boolean aliased, GpuPart<T> gpu, CpuPart<T> cpu,
                      BiConsumer<String, CudaError> fallBack) {

@@ -149,7 +149,7 @@ final class HostCopy {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 if (first == null) {
                     first = cause;
-                } else {
+                } else if (cause != first) {   // the JVM's preallocated OutOfMemoryError may be both
                     first.addSuppressed(cause);
                 }
             }

@@ -111,13 +111,8 @@ public final class Trainer implements AutoCloseable {
         }
         Backend b = net.backend();
         input(x);
-        AbstractBackend.requireOwned("target", target, net.home(), "the network's");
-        if (target.size() != x.rows()) {
-            throw new IllegalArgumentException("target.size() (" + target.size() + ") must equal x.rows() ("
-                    + x.rows() + "): one class index per row");
-        }
-        AbstractBackend.requireClassTargets("target", target, net.home(), "the network's", loss, x.rows(),
-                net.outputWidth());
+        AbstractBackend.requireClassTargets("target", target, net.home(), "the network's", loss, "x.rows()",
+                x.rows(), net.outputWidth());
         step(x, (y, dy) -> {
             b.lossForward(loss, y, target, lossValue);
             b.lossBackward(loss, y, target, 1.0, dy);

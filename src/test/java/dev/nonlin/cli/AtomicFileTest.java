@@ -59,6 +59,20 @@ class AtomicFileTest {
         assertEquals(List.of(), temporaries(dir));
     }
 
+    /** A link to a file not made yet (and a link to that link) makes the file: the links stay links. */
+    @Test
+    void aDanglingSymbolicLinkMakesItsTargetAndStaysALink() throws IOException {
+        Path sub = Files.createDirectories(dir.resolve("sub"));
+        Path target = sub.resolve("later.txt");
+        Path link = Files.createSymbolicLink(dir.resolve("dangling.txt"), Path.of("sub", "later.txt"));
+        Path linkToLink = Files.createSymbolicLink(dir.resolve("chain.txt"), link.getFileName());
+        AtomicFile.write(linkToLink, text("made"));
+        assertTrue(Files.isSymbolicLink(link) && Files.isSymbolicLink(linkToLink), "a link was replaced by a file");
+        assertEquals("made", Files.readString(target));
+        assertEquals(List.of(), temporaries(dir));
+        assertEquals(List.of(), temporaries(sub));
+    }
+
     @Test
     void aReplacedFileKeepsItsPermissions() throws IOException {
         Path f = Files.writeString(dir.resolve("private.txt"), "old");
