@@ -130,6 +130,67 @@ public class ClassTargetsTest {
         }
     }
 
+    /** An int tensor that counts how often its contents are read back, and can fail a copy in. */
+    private static final class Counting extends AbstractIntTensor {
+        final int[] data;
+        int reads;
+        boolean failNextCopy;
+
+        Counting(Backend owner, int n) {
+            super(owner, n);
+            data = new int[n];
+        }
+
+        @Override
+        protected void copyFromChecked(int[] src, int srcOffset) {
+            System.arraycopy(src, srcOffset, data, 0, data.length / 2);   // half written, then the failure
+            if (failNextCopy) {
+                failNextCopy = false;
+                throw new IllegalStateException("simulated failure mid-copy");
+            }
+            System.arraycopy(src, srcOffset, data, 0, data.length);
+        }
+
+        @Override
+        protected void copyToChecked(int[] dst, int dstOffset) {
+            reads++;
+            System.arraycopy(data, 0, dst, dstOffset, data.length);
+        }
+
+        @Override
+        public boolean isClosed() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * The check reads nothing back for good targets (on CUDA that would be a device read per
+     * loss call); it reads them back to name a bad one, and when a failed copy left the contents
+     * unknown.
+     */
+    @Test
+    void goodTargetsAreNotReadBackAndAFailedCopyIsReadBack() {
+        Backend b = backend();
+        Counting t = new Counting(b, 4);
+        t.copyFrom(new int[] {0, 1, 2, -100}, 0);
+        AbstractBackend.requireClassTargets("target", t, b, "this one", CE, "z.rows()", 4, 3);
+        assertEquals(0, t.reads, "good targets were read back");
+        t.copyFrom(new int[] {0, 1, 3, 0}, 0);
+        refused("target[2] (row 2) = 3", () -> AbstractBackend.requireClassTargets("target", t, b, "this one", CE,
+                "z.rows()", 4, 3));
+        assertEquals(1, t.reads, "a bad target is read back once, to be named");
+        t.failNextCopy = true;
+        assertThrows(IllegalStateException.class, () -> t.copyFrom(new int[] {0, 1, 2, 9}, 0));
+        // the contents are now {0, 1, 3, 0}'s tail under {0, 1}: unknown to the summary, so read back
+        refused("target[2] (row 2) = 3", () -> AbstractBackend.requireClassTargets("target", t, b, "this one", CE,
+                "z.rows()", 4, 3));
+        assertTrue(t.reads >= 2, "after a failed copy the contents are read back: " + t.reads + " reads in all");
+    }
+
     /** The summary's verdict against a scan, over small vectors of values chosen to sit on every edge. */
     @Test
     void theCheckAgreesWithAScanOfTheTargets() {
