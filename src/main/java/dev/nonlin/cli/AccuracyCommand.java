@@ -262,7 +262,7 @@ final class AccuracyCommand implements Callable<Integer> {
         out.printf("nonlin accuracy --losses: %s — %s%n", b.description(), choice.why());
         out.printf(Locale.ROOT, "inputs: at least %d elements per loss (special values first, then seeded draws), "
                 + "in calls of 1, 1, 1, 2, 5 and 17 rows; cross-entropy rows of 1 to 1000 logits%n", n);
-        out.println("reference: float64 in non-cancelling forms (dev.nonlin.cli.LossReference); L and dz through the "
+        out.println("reference: float64 in non-cancelling forms (dev.nonlin.cpu.LossMath); L and dz through the "
                 + "tensor path; dL random in ±[2^-8, 2^8) per call (seed " + seed + ")");
         out.println();
         String head = String.format(Locale.ROOT, LOSS_ROW_FORMAT, "loss", "elements", "L 1 row", "at",

@@ -5,6 +5,8 @@ import dev.nonlin.IntTensor;
 import dev.nonlin.Loss;
 import dev.nonlin.Tensor;
 import dev.nonlin.cli.Accuracy.Progress;
+import dev.nonlin.cpu.LossMath;
+import dev.nonlin.cpu.Scalar;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -12,7 +14,8 @@ import java.util.function.Supplier;
 
 /**
  * What {@code nonlin accuracy --losses} measures, and how: each loss's worst error in ULP against
- * {@link LossReference}, through the backend's tensor path (what training code runs: L comes back
+ * the float64 reference {@link LossMath} (as {@link Scalar} is the activations'; the tests hold it
+ * to an oracle written apart, {@code LossReference}, and to mpmath values), through the backend's tensor path (what training code runs: L comes back
  * as a float, dz as floats).
  *
  * <ul>
@@ -24,7 +27,7 @@ import java.util.function.Supplier;
  *   <li>Forward: {@link Ulp#ulps} of L, whose exact value is a sum of non-negative terms, so a
  *       relative measure is meaningful everywhere. Backward: {@link Ulp#backwardUlps}, ULPs beyond
  *       the slack 2⁻²³·|s|·W, where s = dL/n (mean) or dL (sum) is what multiplies every ∂ℓ/∂z,
- *       and W the size of the terms that ∂ℓ/∂z subtracts ({@link LossReference#terms}): the same
+ *       and W the size of the terms that ∂ℓ/∂z subtracts ({@link #terms}): the same
  *       units as an activation's 2⁻²³·|dy|, for the same reason (a difference that cancels to 0
  *       has no relative accuracy to offer).
  *   <li>Inputs: special values first (for bce, probabilities at 0, subnormal, below 2⁻⁵³, near
@@ -157,9 +160,9 @@ final class LossAccuracy {
         double sum = 0;
         for (int i = 0; i < n; i++) {
             double w = weights == null ? l.p0() : weights[i % cols];
-            sum += LossReference.term(l.kind(), w, z[i], t[i]);
-            double g = s * LossReference.gradient(l.kind(), w, z[i], t[i]);
-            double err = Ulp.backwardUlps(dz[i], g, Math.abs(s) * LossReference.terms(l, w));
+            sum += LossMath.term(l.kind(), w, z[i], t[i]);
+            double g = s * LossMath.gradient(l.kind(), w, z[i], t[i]);
+            double err = Ulp.backwardUlps(dz[i], g, Math.abs(s) * terms(l, w));
             int j = i;
             m.backward().offer(err, call, () -> String.format(Locale.ROOT, "z=%s t=%s dL=%s%s", z[j], t[j],
                     (float) dL, n == 1 ? "" : String.format(Locale.ROOT, " (call #%d, %dx%d)", call, rows, cols)));
@@ -214,7 +217,7 @@ final class LossAccuracy {
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             int tr = target[r];
-            sum += LossReference.crossEntropyRow(z, o, cols, tr, l.ignoreIndex(), l.labelSmoothing(), g);
+            sum += LossMath.crossEntropyRow(z, o, cols, tr, l.ignoreIndex(), l.labelSmoothing(), g);
             double zm = max(z, o, cols);
             for (int j = 0; j < cols; j++) {
                 // an ignored row's dz is 0 whatever s is (s is NaN when every row is ignored)
@@ -296,7 +299,7 @@ final class LossAccuracy {
                 case 2:
                     return (float) (1 - (double) bitUniform(h, 0f, 0.5f)); // p near 1
                 default:
-                    return (float) LossReference.sigmoid(uniform(h, -40f, 40f));
+                    return (float) Scalar.sigmoid(uniform(h, -40f, 40f));
             }
         }
         switch ((int) (h & 3)) {
@@ -333,7 +336,7 @@ final class LossAccuracy {
             case 2:
                 return uniform(h, 0f, 1f);
             default:   // at the gradient's root
-                return k == Loss.Kind.BCE ? (z >= 0 && z <= 1 ? z : 0.5f) : (float) LossReference.sigmoid(z);
+                return k == Loss.Kind.BCE ? (z >= 0 && z <= 1 ? z : 0.5f) : (float) Scalar.sigmoid(z);
         }
     }
 
@@ -373,4 +376,13 @@ final class LossAccuracy {
         return (int) Long.remainderUnsigned(th >>> 8, cols);
     }
 
+    /**
+     * The size of the terms whose difference is ∂ℓ/∂z, for the measure's slack: the gradient of
+     * bce_with_logits subtracts terms up to max(1, w); every other gradient's terms (p and t,
+     * p_j and the smoothed one-hot, z and t of mse in units of the data) are taken as 1, as
+     * softmax's row takes Σ|dy|.
+     */
+    static double terms(Loss l, double w) {
+        return l.kind() == Loss.Kind.BCE_WITH_LOGITS ? Math.max(1, w) : 1;
+    }
 }

@@ -123,16 +123,38 @@ public final class LossMath {
      */
     public static double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
                                          float[] dz, int dzo, double scale) {
+        return crossEntropyRow(z, zo, cols, target, ignoreIndex, eps, dz, dzo, scale, null);
+    }
+
+    /**
+     * The same row with ∂ℓ/∂z_j unscaled and unrounded into {@code dz[0..cols)} (or not, when
+     * null): the float64 reference {@code nonlin accuracy --losses} measures the backends against,
+     * as {@link dev.nonlin.cpu.Scalar} is for the activations.
+     */
+    public static double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                                         double[] dz) {
+        return crossEntropyRow(z, zo, cols, target, ignoreIndex, eps, null, 0, 1.0, dz);
+    }
+
+    /** One body for both: the gradient goes to {@code df} (scaled, rounded) or {@code dd} (as is). */
+    private static double crossEntropyRow(float[] z, int zo, int cols, int target, int ignoreIndex, double eps,
+                                          float[] df, int dzo, double scale, double[] dd) {
         if (target == ignoreIndex) {
-            if (dz != null) {
-                java.util.Arrays.fill(dz, dzo, dzo + cols, 0f);
+            if (df != null) {
+                java.util.Arrays.fill(df, dzo, dzo + cols, 0f);
+            }
+            if (dd != null) {
+                java.util.Arrays.fill(dd, 0, cols, 0.0);
             }
             return 0.0;
         }
         if (target < 0 || target >= cols) {
             // unreachable through the API (host arrays and int tensors are checked up front): a guard
-            if (dz != null) {
-                java.util.Arrays.fill(dz, dzo, dzo + cols, Float.NaN);
+            if (df != null) {
+                java.util.Arrays.fill(df, dzo, dzo + cols, Float.NaN);
+            }
+            if (dd != null) {
+                java.util.Arrays.fill(dd, 0, cols, Double.NaN);
             }
             return Double.NaN;
         }
@@ -151,12 +173,17 @@ public final class LossMath {
         }
         double r = (c - 1.0) + s;
         double loss = ceLoss(m, r, z[zo + target] - m, sumZm, eps, cols);
-        if (dz != null) {
+        if (df != null || dd != null) {
             double k = 1.0 / (1.0 + r);
             double zt = z[zo + target];
             for (int j = 0; j < cols; j++) {
                 double v = z[zo + j];
-                dz[dzo + j] = (float) (scale * ceGradient(v, m, k, r, j == target, j == target && zt == m, eps, cols));
+                double g = ceGradient(v, m, k, r, j == target, j == target && zt == m, eps, cols);
+                if (df != null) {
+                    df[dzo + j] = (float) (scale * g);
+                } else {
+                    dd[j] = g;
+                }
             }
         }
         return loss;

@@ -4,6 +4,7 @@ import dev.nonlin.Backends;
 import dev.nonlin.Loss;
 import dev.nonlin.Losses;
 import dev.nonlin.cli.Accuracy.Progress;
+import dev.nonlin.cpu.LossMath;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -48,13 +49,64 @@ class LossAccuracyTest {
         assertTrue(m.backward().where.contains(l.classTargets() ? "C=" : "z=0.5"), m.backward().where);
     }
 
-    /** The bug this measurement found: log(1 − p) as log of a rounded 1 − p is 0 below p = 2⁻⁵³. */
+    /** The bug the oracle found: log(1 − p) as log of a rounded 1 − p is 0 below p = 2⁻⁵³. */
     @Test
     void referenceKeepsTinyProbabilities() {
-        assertEquals(1e-20, LossReference.term(Loss.Kind.BCE, 1, 1e-20, 0), 1e-35);
-        assertEquals(100.0, LossReference.term(Loss.Kind.BCE, 1, 0, 1), "PyTorch's clamp");
-        assertTrue(Double.isNaN(LossReference.term(Loss.Kind.BCE, 1, 1.5, 0)));
-        assertEquals(0.0, LossReference.term(Loss.Kind.BCE_WITH_LOGITS, 2, Double.POSITIVE_INFINITY, 1), "the limit");
+        for (java.util.function.DoubleUnaryOperator bce0 : List.<java.util.function.DoubleUnaryOperator>of(
+                p -> LossReference.term(Loss.Kind.BCE, 1, p, 0), p -> LossMath.term(Loss.Kind.BCE, 1, p, 0))) {
+            assertEquals(1e-20, bce0.applyAsDouble(1e-20), 1e-35);
+        }
+        assertEquals(100.0, LossMath.term(Loss.Kind.BCE, 1, 0, 1), "PyTorch's clamp");
+        assertTrue(Double.isNaN(LossMath.term(Loss.Kind.BCE, 1, 1.5, 0)));
+        assertEquals(0.0, LossMath.term(Loss.Kind.BCE_WITH_LOGITS, 2, Double.POSITIVE_INFINITY, 1), "the limit");
+    }
+
+    /**
+     * The measure's reference (LossMath, which the backends run too) against the oracle written
+     * apart from it, over the measure's own input stream, to 2⁻³⁶ relative (plus 2⁻³⁶ of the terms
+     * a gradient subtracts, since those differences cancel at their roots): 2¹² times below what a
+     * float result can show, and far above the two sums' rounding over rows of 1000 logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void theReferenceAgreesWithAnOracleWrittenApart(Loss l) {
+        if (l instanceof Loss.SoftmaxCrossEntropy ce) {
+            double[] want = new double[1000];
+            double[] got = new double[1000];
+            for (int r = 0; r < 3_000; r++) {
+                int cols = new int[] {1, 2, 3, 7, 33, 1000}[r % 6];
+                float[] z = new float[cols];
+                int t = LossAccuracy.row(z, 0, cols, r, ce.ignoreIndex(), 7);
+                double lw = LossReference.crossEntropyRow(z, 0, cols, t, ce.ignoreIndex(), ce.labelSmoothing(), want);
+                double lg = LossMath.crossEntropyRow(z, 0, cols, t, ce.ignoreIndex(), ce.labelSmoothing(), got);
+                String at = ce + " row " + r + " " + java.util.Arrays.toString(z) + " t=" + t;
+                assertClose(lw, lg, 0, at + " ℓ");
+                for (int j = 0; j < cols; j++) {
+                    assertClose(want[j], got[j], 1, at + " dz[" + j + "]");
+                }
+            }
+            return;
+        }
+        float[] w = l.columnWeights();
+        for (long i = 0; i < 50_000; i++) {
+            float z = LossAccuracy.input(l.kind(), i, 7);
+            float t = LossAccuracy.target(l.kind(), i, z, 7);
+            double pw = w == null ? l.p0() : w[(int) (i % w.length)];
+            String at = l + " z=" + z + " t=" + t + " w=" + pw;
+            assertClose(LossReference.term(l.kind(), pw, z, t), LossMath.term(l.kind(), pw, z, t), 0, at + " ℓ");
+            assertClose(LossReference.gradient(l.kind(), pw, z, t), LossMath.gradient(l.kind(), pw, z, t),
+                    LossAccuracy.terms(l, pw), at + " ∂ℓ/∂z");
+        }
+    }
+
+    private static void assertClose(double want, double got, double terms, String what) {
+        if (Double.isNaN(want) || Double.isInfinite(want)) {
+            assertEquals(want, got, what);
+            return;
+        }
+        double d = Math.abs(want - got);
+        assertTrue(d <= 0x1p-36 * (Math.max(Math.abs(want), Math.abs(got)) + terms),
+                what + ": oracle " + want + ", LossMath " + got);
     }
 
     /** The cross-entropy reference against the mpmath golden values LossTest holds. */

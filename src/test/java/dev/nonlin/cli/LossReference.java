@@ -3,8 +3,10 @@ package dev.nonlin.cli;
 import dev.nonlin.Loss;
 
 /**
- * The float64 values {@code nonlin accuracy --losses} measures the losses against, written apart
- * from {@code dev.nonlin.cpu.LossMath} (which the backends run), so that a slip there shows here.
+ * A test oracle for the losses' float64 reference ({@code dev.nonlin.cpu.LossMath}, which the
+ * backends and {@code nonlin accuracy --losses} use), written apart from it so that a slip there
+ * shows here: {@code LossAccuracyTest} holds LossMath to it over sampled inputs. (It found that
+ * LossMath took log(1 − p) of a rounded 1 − p, 0 below p = 2⁻⁵³.)
  *
  * <p>Why float64 is enough: every loss is a sum of non-negative terms (each one below is written
  * as such), so neither a term nor the sum cancels, and each term in double is within a few 2⁻⁵³
@@ -12,8 +14,7 @@ import dev.nonlin.Loss;
  * log(1 − p) is {@code log1p(−p)} (1 − p rounds away a p below 2⁻⁵³), softplus is
  * max(u, 0) + log1p(e^−|u|), and a row's log-sum-exp is taken as log1p of the sum without one
  * maximal entry. The gradients are differences (p − t, σ(z) − t, p_j − [j = t]) that do cancel
- * near their roots; there the reference's absolute error (about 2⁻⁵³ of the terms) is what a
- * float result cannot beat anyway, and the measure allows 2⁻²³ of the terms ({@link #terms}).
+ * near their roots; there the absolute error is about 2⁻⁵³ of the terms.
  *
  * <p>Conventions are the library's (README, "Losses"): PyTorch's clamps for bce, a term whose
  * weight is 0 adds 0 (so z = ±∞ gives the limit), a cross-entropy row whose max is NaN or ±∞ is
@@ -58,16 +59,6 @@ final class LossReference {
             default:
                 throw new IllegalArgumentException(k + " is not elementwise");
         }
-    }
-
-    /**
-     * The size of the terms whose difference is ∂ℓ/∂z, for the measure's slack: the gradient of
-     * bce_with_logits subtracts terms up to max(1, w); every other gradient's terms (p and t,
-     * p_j and the smoothed one-hot, z and t of mse in units of the data) are taken as 1, as
-     * softmax's row takes Σ|dy|.
-     */
-    static double terms(Loss l, double w) {
-        return l.kind() == Loss.Kind.BCE_WITH_LOGITS ? Math.max(1, w) : 1;
     }
 
     /**
@@ -139,8 +130,7 @@ final class LossReference {
         return Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
     }
 
-    /** σ(u) in double, branched on sign so that neither side overflows; NaN stays NaN. */
-    static double sigmoid(double u) {
+    private static double sigmoid(double u) {
         if (u != u) {
             return u;
         }
